@@ -1,0 +1,166 @@
+"""Runs checks on demand with a short-lived verdict cache and single flight.
+
+When many monitors ask about one node at once, one probe goes to the backend
+and every asker shares its result; the verdict (UP or DOWN alike) is then
+reused for ``cache_ttl`` seconds. Keep the TTL shorter than the monitors'
+interval so each monitor poll sees a fresh-enough answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import httpx
+from cachetools import TTLCache
+
+from lbhealth.checks import Check, build_checks, internal_failure, judge
+from lbhealth.config import Inventory
+from lbhealth.probe import Observation, new_client, probe_http, probe_tcp
+from lbhealth.verdict import CheckResult, Status, aggregate
+
+log = logging.getLogger("lbhealth.engine")
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeVerdict:
+    """A node's combined verdict and the results it was built from."""
+
+    node: str
+    role: str | None
+    status: Status
+    reason: str
+    checks: tuple[CheckResult, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "node": self.node,
+            "role": self.role,
+            "status": self.status.value,
+            "reason": self.reason,
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+class Engine:
+    """Owns the probe clients, the cache and the latest result of every check."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.inventory = inventory
+        self.checks: Mapping[str, list[Check]] = build_checks(inventory)
+        self._clock = clock
+        self._wall = wall_clock
+        total = sum(len(c) for c in self.checks.values())
+        self._cache: TTLCache[Key, CheckResult] = TTLCache(
+            maxsize=max(total, 1), ttl=inventory.settings.cache_ttl, timer=clock
+        )
+        self._inflight: dict[Key, asyncio.Future[CheckResult]] = {}
+        self._clients: dict[bool | str, httpx.AsyncClient] = {}
+        #: The most recent result of every check that has run at least once.
+        self.latest: dict[Key, CheckResult] = {}
+
+    @property
+    def probed_all(self) -> bool:
+        """True once every configured check has a result (lbhealth's readiness)."""
+        return all(c.key in self.latest for checks in self.checks.values() for c in checks)
+
+    def pending(self) -> list[str]:
+        return [
+            f"{c.node}/{c.name}"
+            for checks in self.checks.values()
+            for c in checks
+            if c.key not in self.latest
+        ]
+
+    def _client(self, check: Check) -> httpx.AsyncClient:
+        profile = check.tls_profile
+        client = self._clients.get(profile)
+        if client is None:
+            client = self._clients[profile] = new_client(verify=profile)
+        return client
+
+    async def _observe(self, check: Check) -> Observation:
+        settings = self.inventory.settings
+        if check.kind == "tcp":
+            host, port = check.tcp_target()
+            return await probe_tcp(host, port, check.timeout)
+        return await probe_http(
+            self._client(check), check.http_target(), check.timeout, settings.max_body
+        )
+
+    async def run(self, check: Check) -> CheckResult:
+        """Probe once, now, bypassing the cache. Never raises."""
+        try:
+            observation = await self._observe(check)
+            result = judge(check, observation, self._wall())
+        except Exception as exc:  # a bug here must not become a 500 for a monitor
+            log.exception("check %s/%s failed internally", check.node, check.name)
+            result = internal_failure(check, exc, self._wall())
+        self._record(check, result)
+        return result
+
+    def _record(self, check: Check, result: CheckResult) -> None:
+        previous = self.latest.get(check.key)
+        self.latest[check.key] = result
+        if previous is None or previous.status is not result.status:
+            log.info(
+                "verdict %s/%s: %s -> %s %s",
+                check.node,
+                check.name,
+                previous.status.value if previous else "none",
+                result.status.value,
+                result.reason,
+            )
+
+    async def result(self, check: Check) -> CheckResult:
+        """The cached result, or one shared fresh probe (single flight)."""
+        cached = self._cache.get(check.key)
+        if cached is not None:
+            return cached
+        future = self._inflight.get(check.key)
+        if future is None:
+            future = asyncio.ensure_future(self._fill(check))
+            self._inflight[check.key] = future
+        # shield: a monitor that hangs up must not cancel the probe others await.
+        return await asyncio.shield(future)
+
+    async def _fill(self, check: Check) -> CheckResult:
+        try:
+            result = await self.run(check)
+            self._cache[check.key] = result
+            return result
+        finally:
+            self._inflight.pop(check.key, None)
+
+    async def node(self, name: str) -> NodeVerdict:
+        """A node's verdict: every check (cached or probed concurrently) must be UP."""
+        checks = self.checks[name]
+        if len(checks) == 1:
+            results: tuple[CheckResult, ...] = (await self.result(checks[0]),)
+        else:
+            results = tuple(await asyncio.gather(*(self.result(c) for c in checks)))
+        status, reason = aggregate(results)
+        return NodeVerdict(name, self.inventory.nodes[name].role, status, reason, results)
+
+    async def all_nodes(self) -> list[NodeVerdict]:
+        return list(await asyncio.gather(*(self.node(n) for n in self.checks)))
+
+    async def warm_up(self) -> None:
+        """Probe every check once, so readiness does not wait for the first monitor."""
+        await self.all_nodes()
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()

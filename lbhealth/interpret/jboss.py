@@ -1,0 +1,51 @@
+"""``jboss``: is the JBoss application server on :9001 up?
+
+EIM/WIM's JBoss answers its root URL with the stock welcome page (JBoss 4.x
+"Welcome to JBoss", AS 5/6, AS 7, EAP, WildFly). That page proves the web
+container deployed and serves; so UP needs 200 *and* the welcome page.
+
+DOWN on JBoss Web / Tomcat / Undertow error reports (also when served with
+200), on any other status, and on a 200 page that is not the welcome page: a
+login or proxy page on :9001 means something else answers there. When the
+welcome content was removed on purpose, set ``rules.expect`` to what the
+server does show; it then replaces the welcome-page requirement.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lbhealth.interpret._text import Page, error_page, shorten
+from lbhealth.interpret._types import Answer, Rules
+from lbhealth.interpret.http import ONLY_200, screen
+from lbhealth.verdict import Outcome
+
+_WELCOME = re.compile(
+    r"welcome\s+to\s+(?:jboss|wildfly|as\s*\d|red\s+hat\s+jboss)"
+    r"|jboss\W{0,3}(?:application\s+server|as\s*\d|eap\b|enterprise\s+application\s+platform"
+    r"|online\s+resources|management)"
+    r"|wildfly|your\s+jboss",
+    re.I,
+)
+
+#: The welcome page is a small static page whose markers sit in its first lines;
+#: looking further only slows down the reading of a huge page that is not it.
+_HEAD = 64 * 1024
+
+
+def _judge(answer: Answer, page: Page, rules: Rules) -> Outcome:
+    failure = error_page(page)
+    if failure:
+        return Outcome.down(f"error page despite HTTP {answer.status}: {failure}")
+    welcome = _WELCOME.search(page.title) or _WELCOME.search(page.text[:_HEAD])
+    if welcome:
+        return Outcome.up(f"JBoss welcome page: {shorten(page.title or welcome.group(0), 80)}")
+    if rules.expect is not None:
+        return Outcome.up(f"JBoss answered {answer.status}")
+    title = f"title '{shorten(page.title, 80)}'" if page.title else "no title"
+    return Outcome.down(f"{answer.status} but no JBoss welcome page ({title})")
+
+
+def interpret_jboss(answer: Answer, rules: Rules) -> Outcome:
+    """Judge a JBoss root answer: 200 with a welcome page and no error report."""
+    return screen(answer, rules, ONLY_200, _judge)

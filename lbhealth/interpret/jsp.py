@@ -1,0 +1,52 @@
+"""``jsp``: does an EIM/WIM JSP page render?
+
+JSPs fail in ways the status hides: an exception thrown after the response
+was committed still leaves status 200 with a stack trace (or a JBoss Web error
+report) in the body. So UP needs 200, a non-empty body, no server error page
+and no Java exception or stack frame, plus ``rules.expect`` when given (a
+login page where the application page was expected is the usual case).
+
+Only specific markers count: an exception class name, a stack frame, an
+error-report heading or title. The bare word "error" does not, because
+healthy pages carry it in form labels and CSS classes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lbhealth.interpret._text import Page, error_page, find_exception, shorten
+from lbhealth.interpret._types import Answer, Rules
+from lbhealth.interpret.http import ONLY_200, explain_status, screen
+from lbhealth.verdict import Outcome
+
+#: Markup that is content without being text: a frameset shell, a form of
+#: image buttons, a meta-refresh hop. A page with none of it and no text is blank.
+_CONTENT_TAG = re.compile(r"<(?:frame|iframe|input|img|form|object|embed|meta\s+http-equiv)", re.I)
+
+
+def _explain(answer: Answer, page: Page, expected: str) -> str:
+    reason = explain_status(answer, page, expected)
+    exception = find_exception(page.text)
+    return f"{reason} ({exception})" if exception else reason
+
+
+def _judge(answer: Answer, page: Page, rules: Rules) -> Outcome:
+    if not page.source.strip():
+        return Outcome.down("empty body")
+    if not page.text and not _CONTENT_TAG.search(page.source):
+        return Outcome.down("blank page (no text, no title, no frames or form)")
+    exception = find_exception(page.text)
+    failure = error_page(page)
+    if failure:
+        extra = f" ({exception})" if exception else ""
+        return Outcome.down(f"error page despite HTTP {answer.status}: {failure}{extra}")
+    if exception:
+        return Outcome.down(f"page carries {exception}")
+    title = f"'{shorten(page.title, 80)}'" if page.title else "(untitled)"
+    return Outcome.up(f"page {title} rendered, HTTP {answer.status}")
+
+
+def interpret_jsp(answer: Answer, rules: Rules) -> Outcome:
+    """Judge a JSP answer: 200 with a real page and no exception or error report."""
+    return screen(answer, rules, ONLY_200, _judge, explain=_explain)

@@ -1,0 +1,233 @@
+"""The only network I/O: one bounded probe of one target, as an Observation.
+
+Every failure is data here, never an exception: a refused connection, a
+timeout, a TLS error, broken HTTP or an oversized body each become an
+Observation with a precise ``error`` that the caller turns into DOWN.
+
+Bounds, because a backend may be hostile or broken:
+- a hard total deadline per probe (``asyncio.timeout``), so a backend that
+  drips one byte a second cannot hold a probe past its budget;
+- at most ``max_body`` bytes read off the wire *and* at most ``max_body`` bytes
+  after decompression (we decode gzip/deflate ourselves with a bounded
+  decompressor, so a gzip bomb costs kilobytes, not gigabytes);
+- redirects are not followed unless the check asks, and then at most 5.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import socket
+import ssl
+import time
+import zlib
+from dataclasses import dataclass
+
+import httpx
+
+from lbhealth import __version__
+from lbhealth.interpret import Answer
+
+USER_AGENT = f"lbhealth/{__version__}"
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one probe saw: an answer, or an error kind with a human detail."""
+
+    answer: Answer | None
+    error: str | None
+    detail: str
+    elapsed: float
+    bytes_read: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class HttpTarget:
+    """Everything the prober needs to know about an HTTP check."""
+
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    follow_redirects: bool = False
+
+
+class BodyTooLarge(Exception):
+    """The body went past the configured cap."""
+
+
+class _BoundedDecoder:
+    """Content-decoding with a cap on the *inflated* size (gzip-bomb safe)."""
+
+    def __init__(self, encoding: str, cap: int) -> None:
+        self.cap = cap
+        self.size = 0
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._zlib = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+        else:
+            raise ValueError(f"unsupported Content-Encoding {encoding!r}")
+        self.chunks: list[bytes] = []
+
+    def feed(self, data: bytes) -> None:
+        if self._zlib is None:
+            self._add(data)
+            return
+        try:
+            # max_length bounds each step: never inflate more than one byte past the cap.
+            out = self._zlib.decompress(data, self.cap - self.size + 1)
+            self._add(out)
+            while self._zlib.unconsumed_tail:
+                out = self._zlib.decompress(self._zlib.unconsumed_tail, self.cap - self.size + 1)
+                self._add(out)
+        except zlib.error as exc:
+            raise ValueError(f"corrupt compressed body: {exc}") from None
+
+    def _add(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.cap:
+            raise BodyTooLarge
+        self.chunks.append(data)
+
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def new_client(*, verify: bool | str = True, max_connections: int = 100) -> httpx.AsyncClient:
+    """A client for probes. One is shared by all checks with the same TLS settings.
+
+    Keep-alive is off: a health probe must see whether a *new* connection
+    works, and a pooled socket to a backend that has since died would hide that.
+    """
+    ctx: ssl.SSLContext | bool
+    if verify is False:
+        ctx = False
+    elif isinstance(verify, str):
+        ctx = ssl.create_default_context(cafile=verify)
+    else:
+        ctx = ssl.create_default_context()
+    return httpx.AsyncClient(
+        verify=ctx,
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=0),
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+        max_redirects=MAX_REDIRECTS,
+        trust_env=False,
+    )
+
+
+def _connect_error_detail(exc: BaseException, url: httpx.URL) -> tuple[str, str]:
+    """Name the real cause of an httpx connect failure, looking through causes."""
+    seen: BaseException | None = exc
+    hostport = f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return "tls", f"TLS certificate rejected by {hostport}: {seen.verify_message}"
+        if isinstance(seen, ssl.SSLError):
+            return "tls", f"TLS handshake with {hostport} failed: {seen.reason or seen}"
+        if isinstance(seen, ConnectionRefusedError) or (
+            isinstance(seen, OSError) and seen.errno == errno.ECONNREFUSED
+        ):
+            return "refused", f"connection refused by {hostport}"
+        if isinstance(seen, socket.gaierror):
+            return "dns", f"cannot resolve host {url.host!r}"
+        if isinstance(seen, OSError) and seen.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            return "unreachable", f"no route to {hostport}"
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc) or type(exc).__name__
+    if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
+        return "tls", f"TLS error with {hostport}: {text}"
+    return "connect", f"cannot connect to {hostport}: {text}"
+
+
+async def probe_http(
+    client: httpx.AsyncClient, target: HttpTarget, timeout: float, max_body: int
+) -> Observation:
+    """GET the target within ``timeout`` seconds, reading at most ``max_body`` bytes."""
+    start = time.monotonic()
+    phase = "waiting for the response"
+    received = 0
+
+    def done(answer: Answer | None, error: str | None, detail: str) -> Observation:
+        return Observation(answer, error, detail, time.monotonic() - start, received)
+
+    url = httpx.URL(target.url)
+    try:
+        async with asyncio.timeout(timeout):
+            request = client.build_request(
+                "GET", url, headers=list(target.headers), timeout=httpx.Timeout(timeout)
+            )
+            response = await client.send(
+                request, stream=True, follow_redirects=target.follow_redirects
+            )
+            try:
+                phase = "reading the body"
+                decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), max_body)
+                async for chunk in response.aiter_raw():
+                    received += len(chunk)
+                    if received > max_body:
+                        raise BodyTooLarge
+                    decoder.feed(chunk)
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        return done(None, "timeout", f"no complete answer within {timeout:g}s ({phase})")
+    except httpx.TimeoutException:
+        return done(None, "timeout", f"no complete answer within {timeout:g}s ({phase})")
+    except BodyTooLarge:
+        return done(None, "too-large", f"body larger than the {max_body}-byte cap")
+    except httpx.TooManyRedirects:
+        return done(None, "redirects", f"more than {MAX_REDIRECTS} redirects")
+    except httpx.ConnectError as exc:
+        return done(None, *_connect_error_detail(exc, url))
+    except httpx.RemoteProtocolError as exc:
+        text = str(exc) or "malformed HTTP"
+        if "without sending complete message body" in text or "incomplete" in text:
+            return done(None, "truncated", f"connection closed mid-body: {text}")
+        if "disconnected without sending a response" in text:
+            return done(None, "closed", "connection closed before any response")
+        return done(None, "bad-http", f"invalid HTTP from backend: {text}")
+    except httpx.ReadError as exc:
+        return done(None, "reset", f"connection reset while {phase}: {exc or 'read error'}")
+    except httpx.DecodingError as exc:
+        return done(None, "bad-http", f"undecodable body: {exc}")
+    except ValueError as exc:
+        return done(None, "bad-http", str(exc))
+    except httpx.HTTPError as exc:
+        return done(None, "http-error", f"{type(exc).__name__}: {exc}")
+    headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
+    answer = Answer(status=response.status_code, headers=headers, body=decoder.body())
+    return done(answer, None, f"HTTP {response.status_code}")
+
+
+async def probe_tcp(host: str, port: int, timeout: float) -> Observation:
+    """Open (and close) a TCP connection: the database and file-server check."""
+    start = time.monotonic()
+    where = f"{host}:{port}"
+    try:
+        async with asyncio.timeout(timeout):
+            _, writer = await asyncio.open_connection(host, port)
+    except TimeoutError:
+        return Observation(None, "timeout", f"no TCP connect to {where} within {timeout:g}s", 0)
+    except ConnectionRefusedError:
+        return Observation(
+            None, "refused", f"connection refused by {where}", time.monotonic() - start
+        )
+    except socket.gaierror:
+        return Observation(None, "dns", f"cannot resolve host {host!r}", time.monotonic() - start)
+    except OSError as exc:
+        return Observation(
+            None,
+            "connect",
+            f"cannot connect to {where}: {exc.strerror or exc}",
+            time.monotonic() - start,
+        )
+    elapsed = time.monotonic() - start
+    writer.close()
+    with contextlib.suppress(OSError, TimeoutError):
+        await asyncio.wait_for(writer.wait_closed(), 1)
+    return Observation(None, None, f"TCP connect to {where} succeeded", elapsed)

@@ -1,0 +1,133 @@
+"""Shared fixtures: real servers on loopback, never mocks of the transport.
+
+Backends are :class:`lbhealth.simserver.SimServer` instances (raw-socket HTTP
+servers that count requests) running on a background event loop; lbhealth
+itself runs under real uvicorn with httptools in a thread, as in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+import uvicorn
+
+from lbhealth.app import LBHealth, create_app
+from lbhealth.cli import _uvicorn_config
+from lbhealth.config import parse_inventory
+from lbhealth.simserver import Page, SimServer, TcpListener
+
+T = TypeVar("T")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_tool(name: str) -> str:
+    """Path of an external tool; outside CI a missing tool skips, under CI it fails."""
+    path = shutil.which(name)
+    if path is None:
+        if IN_CI:
+            pytest.fail(f"{name} is required under CI=true but is not installed")
+        pytest.skip(f"{name} is not installed (./dev test installs it when run as root)")
+    return path
+
+
+class BackgroundLoop:
+    """An event loop in a daemon thread, for servers that tests talk to over sockets."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        async def cancel_all() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.run(cancel_all())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+@pytest.fixture(scope="session")
+def bg() -> Iterator[BackgroundLoop]:
+    loop = BackgroundLoop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture
+def sim(bg: BackgroundLoop) -> Iterator[Callable[..., SimServer]]:
+    """Factory: ``sim({"/": Page(...)})`` starts a counting HTTP backend."""
+    started: list[SimServer] = []
+
+    def start(pages: dict[str, Page] | None = None) -> SimServer:
+        server = bg.run(SimServer(pages).start())
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        bg.run(server.stop())
+
+
+@pytest.fixture
+def tcp_listener(bg: BackgroundLoop) -> Iterator[TcpListener]:
+    listener = bg.run(TcpListener().start())
+    yield listener
+    bg.run(listener.stop())
+
+
+@dataclass
+class Running:
+    """An lbhealth under real uvicorn."""
+
+    url: str
+    app: LBHealth
+    server: uvicorn.Server
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+
+def start_lbhealth(inventory: dict[str, Any]) -> tuple[Running, threading.Thread]:
+    app = create_app(parse_inventory(inventory, "test"))
+    server = uvicorn.Server(_uvicorn_config(app, "127.0.0.1", 0, "warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started:
+            break
+        threading.Event().wait(0.01)
+    assert server.started, "lbhealth did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return Running(f"http://127.0.0.1:{port}", app, server), thread
+
+
+@pytest.fixture
+def lbhealth_server() -> Iterator[Callable[[dict[str, Any]], Running]]:
+    """Factory: ``lbhealth_server(inventory_dict)`` serves it on a free port."""
+    running: list[tuple[Running, threading.Thread]] = []
+
+    def start(inventory: dict[str, Any]) -> Running:
+        pair = start_lbhealth(inventory)
+        running.append(pair)
+        return pair[0]
+
+    yield start
+    for instance, thread in running:
+        instance.server.should_exit = True
+        thread.join(10)

@@ -1,0 +1,233 @@
+"""The HTTP endpoints over real sockets: lbhealth under uvicorn, real backends."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from lbhealth.demo import IIS_APPPOOL_STOPPED, IIS_WELCOME, JBOSS_WELCOME, JSP_STACK_TRACE
+from lbhealth.simserver import Page, SimServer
+from tests.conftest import Running
+
+Sim = Callable[..., SimServer]
+Serve = Callable[[dict[str, Any]], Running]
+
+
+def raw_request(port: int, request: bytes, timeout: float = 10) -> bytes:
+    """Send exact bytes, as a monitor does, and read until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def one_node(url: str, kind: str = "iis", **settings: Any) -> dict[str, Any]:
+    return {
+        "settings": settings,
+        "nodes": {"web1": {"role": "web", "checks": [{"kind": kind, "url": url}]}},
+    }
+
+
+def test_up_node_answers_200_up(sim: Sim, lbhealth_server: Serve) -> None:
+    backend = sim({"/": IIS_WELCOME})
+    lb = lbhealth_server(one_node(backend.url()))
+    response = httpx.get(f"{lb.url}/health/web1")
+    assert response.status_code == 200
+    assert response.text == "UP\n"
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_down_node_answers_503_with_reason(sim: Sim, lbhealth_server: Serve) -> None:
+    backend = sim({"/": IIS_APPPOOL_STOPPED})
+    lb = lbhealth_server(one_node(backend.url()))
+    response = httpx.get(f"{lb.url}/health/web1")
+    assert response.status_code == 503
+    assert response.text.startswith("DOWN: ")
+    assert "503" in response.text and response.text.endswith("\n")
+    assert response.text.count("\n") == 1
+
+
+def test_node_is_down_when_any_check_is_down(sim: Sim, lbhealth_server: Serve) -> None:
+    backend = sim({"/": JBOSS_WELCOME, "/page.jsp": JSP_STACK_TRACE})
+    inventory = {
+        "nodes": {
+            "app2": {
+                "checks": [
+                    {"kind": "jboss", "url": backend.url("/")},
+                    {"kind": "jsp", "url": backend.url("/page.jsp")},
+                ]
+            }
+        }
+    }
+    lb = lbhealth_server(inventory)
+    response = httpx.get(f"{lb.url}/health/app2")
+    assert response.status_code == 503
+    assert "jsp:" in response.text and "NullPointerException" in response.text
+    assert "jboss:" not in response.text
+
+
+def test_json_view_has_each_check(sim: Sim, lbhealth_server: Serve) -> None:
+    backend = sim({"/": JBOSS_WELCOME, "/page.jsp": JSP_STACK_TRACE})
+    inventory = {
+        "nodes": {
+            "app2": {
+                "role": "application",
+                "checks": [
+                    {"kind": "jboss", "url": backend.url("/")},
+                    {"kind": "jsp", "url": backend.url("/page.jsp")},
+                ],
+            }
+        }
+    }
+    lb = lbhealth_server(inventory)
+    for response in (
+        httpx.get(f"{lb.url}/health/app2?format=json"),
+        httpx.get(f"{lb.url}/health/app2", headers={"Accept": "application/json"}),
+    ):
+        assert response.status_code == 503
+        body = response.json()
+        assert body["node"] == "app2" and body["status"] == "DOWN" and body["role"] == "application"
+        checks = {c["name"]: c for c in body["checks"]}
+        assert checks["jboss"]["status"] == "UP"
+        assert checks["jsp"]["status"] == "DOWN"
+        assert checks["jsp"]["target"] == backend.url("/page.jsp")
+        assert checks["jsp"]["latency_ms"] >= 0 and checks["jsp"]["checked_at"] > 0
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
+def test_methods_monitors_use(method: str, sim: Sim, lbhealth_server: Serve) -> None:
+    backend = sim({"/": IIS_WELCOME})
+    lb = lbhealth_server(one_node(backend.url()))
+    response = httpx.request(method, f"{lb.url}/health/web1")
+    assert response.status_code == 200
+    assert response.content == (b"" if method == "HEAD" else b"UP\n")
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"OPTIONS /health/web1 HTTP/1.0\r\n\r\n",  # HAProxy's default httpchk
+        b"GET /health/web1 HTTP/1.0\r\n\r\n",
+        b"GET /health/web1 HTTP/1.1\r\nConnection: close\r\n\r\n",  # HTTP/1.1, no Host
+        b"GET /health/web1 HTTP/1.1\r\nHost: lbhealth\r\nConnection: Close\r\n\r\n",  # F5
+    ],
+)
+def test_raw_monitor_requests(request_bytes: bytes, sim: Sim, lbhealth_server: Serve) -> None:
+    backend = sim({"/": IIS_APPPOOL_STOPPED})
+    lb = lbhealth_server(one_node(backend.url()))
+    raw = raw_request(lb.port, request_bytes)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0].split(b" ")[1] == b"503"
+    assert body.startswith(b"DOWN: ")
+
+
+def test_unknown_node_is_404_without_probe(sim: Sim, lbhealth_server: Serve) -> None:
+    backend = sim({"/": IIS_WELCOME})
+    lb = lbhealth_server(one_node(backend.url()))
+    time.sleep(0.3)  # let the warm-up probe finish so we count only what follows
+    before = sum(backend.hits.values())
+    for name in ("nope", "web1x", "WEB1", "a%2Fb", "..%2F..%2Fetc", "x" * 3000, "%E2%9C%93"):
+        response = httpx.get(f"{lb.url}/health/{name}")
+        assert response.status_code == 404, name
+        assert response.text.startswith("UNKNOWN: no node named")
+    assert sum(backend.hits.values()) == before
+
+
+def test_nodes_lists_every_node(sim: Sim, lbhealth_server: Serve) -> None:
+    up, down = sim({"/": IIS_WELCOME}), sim({"/": IIS_APPPOOL_STOPPED})
+    lb = lbhealth_server(
+        {
+            "nodes": {
+                "web1": {"role": "web", "checks": [{"kind": "iis", "url": up.url()}]},
+                "web2": {"role": "web", "checks": [{"kind": "iis", "url": down.url()}]},
+            }
+        }
+    )
+    nodes = {n["node"]: n for n in httpx.get(f"{lb.url}/nodes").json()["nodes"]}
+    assert nodes["web1"]["status"] == "UP" and nodes["web2"]["status"] == "DOWN"
+
+
+def test_livez_and_readyz(sim: Sim, lbhealth_server: Serve) -> None:
+    backend = sim({"/": IIS_APPPOOL_STOPPED})
+    lb = lbhealth_server(one_node(backend.url()))
+    assert httpx.get(f"{lb.url}/livez").status_code == 200
+    assert "[+]ping ok" in httpx.get(f"{lb.url}/livez?verbose").text
+    deadline = time.monotonic() + 10
+    while httpx.get(f"{lb.url}/readyz").status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Ready although the only backend is DOWN: readiness never depends on backends.
+    verbose = httpx.get(f"{lb.url}/readyz?verbose")
+    assert verbose.status_code == 200
+    assert "[+]config ok" in verbose.text and "[+]probes ok" in verbose.text
+
+
+def test_readyz_waits_for_first_probe(sim: Sim, lbhealth_server: Serve) -> None:
+    backend = sim({"/": Page(200, [("Server", "Microsoft-IIS/10.0")], b"ok", delay=2.0)})
+    lb = lbhealth_server(one_node(backend.url(), timeout=5))
+    response = httpx.get(f"{lb.url}/readyz?verbose")
+    assert response.status_code == 503
+    assert "[-]probes failed: 1 check(s) not probed yet: web1/iis" in response.text
+
+
+def test_openapi_docs_available(sim: Sim, lbhealth_server: Serve) -> None:
+    lb = lbhealth_server(one_node(sim({"/": IIS_WELCOME}).url()))
+    schema = httpx.get(f"{lb.url}/openapi.json").json()
+    assert "/health/{node}" in schema["paths"] and "/nodes" in schema["paths"]
+    assert httpx.get(f"{lb.url}/docs").status_code == 200
+
+
+def test_verdict_is_cached_for_ttl(sim: Sim, lbhealth_server: Serve) -> None:
+    backend = sim({"/": IIS_APPPOOL_STOPPED})
+    lb = lbhealth_server(one_node(backend.url(), cache_ttl=30))
+    with httpx.Client() as client:
+        for _ in range(50):
+            assert client.get(f"{lb.url}/health/web1").status_code == 503
+    # DOWN verdicts are cached too: one warm-up probe served all 50 requests.
+    assert backend.hits["/"] == 1
+
+
+async def test_single_flight_500_concurrent_requests_one_probe(
+    sim: Sim, lbhealth_server: Serve
+) -> None:
+    slow = Page(200, [("Server", "Microsoft-IIS/10.0")], b"<html>IIS</html>", delay=2.0)
+    backend = sim({"/": slow})
+    lb = lbhealth_server(one_node(backend.url(), cache_ttl=1, timeout=10))
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=500), timeout=30) as client:
+        while (await client.get(f"{lb.url}/readyz")).status_code != 200:
+            await asyncio.sleep(0.05)
+        assert backend.hits["/"] == 1  # the warm-up probe
+        await asyncio.sleep(1.2)  # the cached verdict expires
+        responses = await asyncio.gather(*(client.get(f"{lb.url}/health/web1") for _ in range(500)))
+    assert [r.status_code for r in responses] == [200] * 500
+    # 500 concurrent misses shared one probe: the backend saw one more request, not 500.
+    assert backend.hits["/"] == 2
+
+
+def test_hanging_backend_answers_503_within_timeout(sim: Sim, lbhealth_server: Serve) -> None:
+    backend = sim({"/": Page(200, [], b"late", delay=60)})
+    lb = lbhealth_server(one_node(backend.url(), timeout="1s", cache_ttl=60))
+    start = time.monotonic()
+    response = httpx.get(f"{lb.url}/health/web1", timeout=10)
+    elapsed = time.monotonic() - start
+    assert response.status_code == 503
+    assert "no complete answer within 1s" in response.text
+    assert elapsed < 1 + 1.0  # the probe's budget plus a margin, never the backend's 60 s
+
+
+def test_unreachable_backend_is_down_with_reason(lbhealth_server: Serve) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    lb = lbhealth_server(one_node(f"http://127.0.0.1:{port}/"))
+    response = httpx.get(f"{lb.url}/health/web1")
+    assert response.status_code == 503
+    assert response.text == f"DOWN: iis: connection refused by 127.0.0.1:{port}\n"

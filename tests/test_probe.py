@@ -1,0 +1,79 @@
+"""The prober's bounds against real sockets: caps, timeouts, precise reasons."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+
+from lbhealth.probe import HttpTarget, new_client, probe_http, probe_tcp
+from lbhealth.simserver import Page, SimServer
+from tests.conftest import BackgroundLoop
+
+Sim = Callable[..., SimServer]
+
+
+def probe(
+    bg: BackgroundLoop, url: str, timeout: float = 3, max_body: int = 1 << 20, **target: object
+) -> object:
+    async def run() -> object:
+        async with new_client() as client:
+            return await probe_http(client, HttpTarget(url, **target), timeout, max_body)  # type: ignore[arg-type]
+
+    return bg.run(run())
+
+
+def test_body_over_cap_is_too_large_and_reading_stops(sim: Sim, bg: BackgroundLoop) -> None:
+    backend = sim({"/": Page(200, [], b"x" * 5_000_000)})
+    obs = probe(bg, backend.url(), max_body=64 * 1024)
+    assert obs.error == "too-large"  # type: ignore[attr-defined]
+    assert "65536-byte cap" in obs.detail  # type: ignore[attr-defined]
+    # Reading stopped near the cap, not at the 5 MB the backend offered.
+    assert obs.bytes_read <= 64 * 1024 + 65536  # type: ignore[attr-defined]
+
+
+def test_gzip_bomb_is_bounded_by_inflated_size(sim: Sim, bg: BackgroundLoop) -> None:
+    bomb = gzip.compress(b"\0" * 200_000_000, compresslevel=9)
+    assert len(bomb) < 300_000
+    backend = sim({"/": Page(200, [("Content-Encoding", "gzip")], bomb)})
+    obs = probe(bg, backend.url(), max_body=1 << 20)
+    assert obs.error == "too-large"  # type: ignore[attr-defined]
+
+
+def test_gzip_body_is_decoded(sim: Sim, bg: BackgroundLoop) -> None:
+    backend = sim({"/": Page(200, [("Content-Encoding", "gzip")], gzip.compress(b"hello"))})
+    obs = probe(bg, backend.url())
+    assert obs.answer is not None and obs.answer.body == b"hello"  # type: ignore[attr-defined]
+
+
+def test_redirect_is_not_followed_by_default(sim: Sim, bg: BackgroundLoop) -> None:
+    backend = sim({"/": Page(302, [("Location", "/next")], b""), "/next": Page(200, [], b"ok")})
+    obs = probe(bg, backend.url())
+    assert obs.answer.status == 302  # type: ignore[attr-defined]
+    assert backend.hits["/next"] == 0
+
+
+def test_redirect_loop_is_bounded_when_following(sim: Sim, bg: BackgroundLoop) -> None:
+    backend = sim({"/": Page(302, [("Location", "/")], b"")})
+    obs = probe(bg, backend.url(), follow_redirects=True)
+    assert obs.error == "redirects"  # type: ignore[attr-defined]
+    assert backend.hits["/"] <= 6
+
+
+def test_user_agent_and_custom_headers_are_sent(sim: Sim, bg: BackgroundLoop) -> None:
+    backend = sim({"/": Page(200, [], b"ok")})
+    probe(bg, backend.url(), headers=(("Host", "eim.example.com"), ("X-Trace", "1")))
+    seen = backend.last_headers["/"]
+    assert seen["user-agent"].startswith("lbhealth/")
+    assert seen["host"] == "eim.example.com" and seen["x-trace"] == "1"
+
+
+def test_tcp_probe_refused_and_ok(bg: BackgroundLoop, tcp_listener: object) -> None:
+    ok = bg.run(probe_tcp("127.0.0.1", tcp_listener.port, 2))  # type: ignore[attr-defined]
+    assert ok.error is None
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    refused = bg.run(probe_tcp("127.0.0.1", port, 2))
+    assert refused.error == "refused" and f"127.0.0.1:{port}" in refused.detail
