@@ -29,6 +29,8 @@ class Page:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     delay: float = 0.0
+    #: When set, the answer waits until this event is set (tests hold a probe in flight).
+    hold: asyncio.Event | None = None
 
     def encode(self, head_only: bool = False) -> bytes:
         reason = _REASONS.get(self.status, "Status")
@@ -82,6 +84,8 @@ class SimServer:
             page = self.pages.get(path) or Page(404, [("Content-Type", "text/plain")], b"nope")
             if page.delay:
                 await asyncio.sleep(page.delay)
+            if page.hold is not None:
+                await page.hold.wait()
             writer.write(page.encode(head_only=method == "HEAD"))
             await writer.drain()
         except (

@@ -13,20 +13,24 @@ import pytest
 
 from lbhealth.demo import IIS_APPPOOL_STOPPED, IIS_WELCOME, JBOSS_WELCOME, JSP_STACK_TRACE
 from lbhealth.simserver import Page, SimServer
-from tests.conftest import Running
+from tests.conftest import BackgroundLoop, Running
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]
+
+
+def read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def raw_request(port: int, request: bytes, timeout: float = 10) -> bytes:
     """Send exact bytes, as a monitor does, and read until the server closes."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(request)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
+        return read_all(sock)
 
 
 def one_node(url: str, kind: str = "iis", **settings: Any) -> dict[str, Any]:
@@ -195,19 +199,36 @@ def test_verdict_is_cached_for_ttl(sim: Sim, lbhealth_server: Serve) -> None:
     assert backend.hits["/"] == 1
 
 
-async def test_single_flight_500_concurrent_requests_one_probe(
-    sim: Sim, lbhealth_server: Serve
+def test_single_flight_500_concurrent_requests_one_probe(
+    sim: Sim, lbhealth_server: Serve, bg: BackgroundLoop
 ) -> None:
-    slow = Page(200, [("Server", "Microsoft-IIS/10.0")], b"<html>IIS</html>", delay=2.0)
-    backend = sim({"/": slow})
-    lb = lbhealth_server(one_node(backend.url(), cache_ttl=1, timeout=10))
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=500), timeout=30) as client:
-        while (await client.get(f"{lb.url}/readyz")).status_code != 200:
-            await asyncio.sleep(0.05)
-        assert backend.hits["/"] == 1  # the warm-up probe
-        await asyncio.sleep(1.2)  # the cached verdict expires
-        responses = await asyncio.gather(*(client.get(f"{lb.url}/health/web1") for _ in range(500)))
-    assert [r.status_code for r in responses] == [200] * 500
+    gate = asyncio.Event()
+    gate.set()
+    backend = sim(
+        {"/": Page(200, [("Server", "Microsoft-IIS/10.0")], b"<html>IIS</html>", hold=gate)}
+    )
+    lb = lbhealth_server(one_node(backend.url(), cache_ttl=2, timeout=30))
+    while httpx.get(f"{lb.url}/readyz").status_code != 200:
+        time.sleep(0.05)
+    assert backend.hits["/"] == 1  # the warm-up probe
+    bg.loop.call_soon_threadsafe(gate.clear)  # the next probe will hang until released
+    time.sleep(2.2)  # the cached verdict expires
+    request = b"GET /health/web1 HTTP/1.1\r\nHost: lbhealth\r\nConnection: close\r\n\r\n"
+    sockets = [socket.create_connection(("127.0.0.1", lb.port), timeout=30) for _ in range(500)]
+    try:
+        for sock in sockets:
+            sock.sendall(request)
+        # Every request is now at lbhealth, waiting on one probe that the backend holds.
+        deadline = time.monotonic() + 10
+        while backend.hits["/"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        bg.loop.call_soon_threadsafe(gate.set)
+        answers = [read_all(sock) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert all(a.startswith(b"HTTP/1.1 200") and a.endswith(b"\r\n\r\nUP\n") for a in answers)
     # 500 concurrent misses shared one probe: the backend saw one more request, not 500.
     assert backend.hits["/"] == 2
 
