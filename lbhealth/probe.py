@@ -208,26 +208,23 @@ async def probe_tcp(host: str, port: int, timeout: float) -> Observation:
     """Open (and close) a TCP connection: the database and file-server check."""
     start = time.monotonic()
     where = f"{host}:{port}"
+
+    def done(error: str | None, detail: str) -> Observation:
+        return Observation(None, error, detail, time.monotonic() - start)
+
     try:
         async with asyncio.timeout(timeout):
             _, writer = await asyncio.open_connection(host, port)
     except TimeoutError:
-        return Observation(None, "timeout", f"no TCP connect to {where} within {timeout:g}s", 0)
+        return done("timeout", f"no TCP connect to {where} within {timeout:g}s")
     except ConnectionRefusedError:
-        return Observation(
-            None, "refused", f"connection refused by {where}", time.monotonic() - start
-        )
+        return done("refused", f"connection refused by {where}")
     except socket.gaierror:
-        return Observation(None, "dns", f"cannot resolve host {host!r}", time.monotonic() - start)
+        return done("dns", f"cannot resolve host {host!r}")
     except OSError as exc:
-        return Observation(
-            None,
-            "connect",
-            f"cannot connect to {where}: {exc.strerror or exc}",
-            time.monotonic() - start,
-        )
-    elapsed = time.monotonic() - start
+        return done("connect", f"cannot connect to {where}: {exc.strerror or exc}")
+    result = done(None, f"TCP connect to {where} succeeded")
     writer.close()
     with contextlib.suppress(OSError, TimeoutError):
         await asyncio.wait_for(writer.wait_closed(), 1)
-    return Observation(None, None, f"TCP connect to {where} succeeded", elapsed)
+    return result
