@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from lbhealth import __version__
+from lbhealth.cluster_api import ROLE_PREFIX, build_router
 from lbhealth.config import Inventory
 from lbhealth.engine import Engine, NodeVerdict
 from lbhealth.verdict import Status, clean_reason, http_code
@@ -62,6 +63,7 @@ class LBHealth:
         if (
             scope["type"] == "http"
             and scope["path"].startswith(HEALTH_PREFIX)
+            and not scope["path"].startswith(ROLE_PREFIX)  # pools; a node "role" still works
             and scope["method"] in ("GET", "HEAD", "OPTIONS")
             and not _wants_json(scope)
         ):
@@ -118,7 +120,9 @@ def build_api(service: LBHealth) -> FastAPI:
             return PlainTextResponse(body, 404, TEXT_HEADERS)
         verdict = await service.engine.node(node)
         if as_json:
-            return JSONResponse(verdict.to_json(), http_code(verdict.status), TEXT_HEADERS)
+            history = [c.to_json() for c in service.engine.history.of(node)]
+            data = {**verdict.to_json(), "history": history}
+            return JSONResponse(data, http_code(verdict.status), TEXT_HEADERS)
         code, text = health_text(verdict)
         return PlainTextResponse(text, code, TEXT_HEADERS)
 
@@ -135,6 +139,8 @@ def build_api(service: LBHealth) -> FastAPI:
                 404: {"description": "no such node", "content": {"text/plain": {}}},
             },
         )
+
+    api.include_router(build_router(lambda: service.engine))
 
     @api.get("/nodes")
     async def nodes() -> JSONResponse:

@@ -15,9 +15,10 @@ from typing import Any
 
 import uvicorn
 
-from lbhealth import __version__
+from lbhealth import __version__, status_cli
 from lbhealth.config import HTTP_KINDS, ConfigError, Inventory, load_inventory, parse_inventory
 from lbhealth.logs import setup_logging
+from lbhealth.presets import explain
 
 EXIT_OK, EXIT_DOWN, EXIT_USAGE = 0, 1, 2
 
@@ -76,6 +77,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"OK: {inventory.source}: {len(inventory.nodes)} nodes, {checks} checks"
         + (f", roles: {', '.join(roles)}" if roles else "")
     )
+    if args.explain:
+        print(explain(inventory), end="")
     return EXIT_OK
 
 
@@ -192,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate an inventory file")
     check.add_argument("file", nargs="?", help="inventory file (default: $LBHEALTH_CONFIG)")
+    check.add_argument("--explain", action="store_true", help="print every node's checks")
     check.set_defaults(func=cmd_check_config)
 
     probe = sub.add_parser("probe", help="probe one target once and print the verdict")
@@ -224,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
     demo.set_defaults(func=cmd_demo)
+
+    status_cli.add_parser(sub)
     return parser
 
 

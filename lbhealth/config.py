@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         None, description="bearer token for admin actions; unset disables the admin API"
     )
+    min_up: dict[Role, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict, description="per role: UP nodes /health/role/{role} needs (1)"
+    )
+    history_size: int = Field(20, ge=1, le=1000, description="verdict changes kept per node")
 
     @classmethod
     def settings_customise_sources(
@@ -290,6 +294,9 @@ def parse_inventory(data: object, source: str = "<inventory>") -> Inventory:
     """Validate an already-parsed YAML document; raise ConfigError with every problem."""
     if not isinstance(data, Mapping):
         raise ConfigError([f"{source}: the top level must be a mapping with 'nodes:'"])
+    from lbhealth.presets import expand  # presets builds on this module's names
+
+    data = expand(data)
     errors: list[str] = []
     raw: InventoryFile | None = None
     try:

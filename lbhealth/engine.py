@@ -19,6 +19,7 @@ from cachetools import TTLCache
 
 from lbhealth.checks import Check, build_checks, internal_failure, judge
 from lbhealth.config import Inventory
+from lbhealth.history import History
 from lbhealth.probe import Observation, new_client, probe_http, probe_tcp
 from lbhealth.verdict import CheckResult, Status, aggregate
 
@@ -69,6 +70,8 @@ class Engine:
         self._clients: dict[bool | str, httpx.AsyncClient] = {}
         #: The most recent result of every check that has run at least once.
         self.latest: dict[Key, CheckResult] = {}
+        #: The last verdict changes of every node.
+        self.history = History(inventory.settings.history_size)
 
     @property
     def probed_all(self) -> bool:
@@ -114,6 +117,10 @@ class Engine:
         previous = self.latest.get(check.key)
         self.latest[check.key] = result
         if previous is None or previous.status is not result.status:
+            node_checks = self.checks[check.node]
+            self.history.observe(
+                check.node, (self.latest.get(c.key) for c in node_checks), result.checked_at
+            )
             log.info(
                 "verdict %s/%s: %s -> %s %s",
                 check.node,

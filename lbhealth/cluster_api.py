@@ -1,0 +1,119 @@
+"""Cluster-level HTTP views: role pools, the cluster view, the status page, history.
+
+Per-node answers are for load balancers in front of one server; these are for
+pool- or DNS-level decisions (``/health/role/{role}``), for people
+(``/cluster``, ``/``) and for the question "when did app2 go down, and why"
+(``/history/{node}``). All are built from the engine's cached verdicts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+from lbhealth.cluster import DOWN, ROLES, UP, ClusterView, cluster_view, pool
+from lbhealth.engine import Engine, NodeVerdict
+from lbhealth.page import cluster_page, status_page
+from lbhealth.render import cluster_table
+from lbhealth.verdict import clean_reason
+
+ROLE_PREFIX = "/health/role/"
+_NO_STORE = {"cache-control": "no-store"}
+Format = Annotated[Literal["text", "json", "html"] | None, Query()]
+
+
+def negotiate(request: Request, explicit: str | None) -> str:
+    """``?format=`` wins; otherwise Accept (JSON, then HTML); otherwise text for curl."""
+    if explicit is not None:
+        return explicit
+    accept = request.headers.get("accept", "")
+    if "json" in accept:
+        return "json"
+    return "html" if "text/html" in accept else "text"
+
+
+def min_up(current: Engine) -> dict[str, int]:
+    """The per-role minimum of UP nodes (a role not listed needs 1)."""
+    return dict(current.inventory.settings.min_up.items())
+
+
+def build_router(engine: Callable[[], Engine]) -> APIRouter:
+    """The routes, reading the current engine on each request (it may be replaced)."""
+    router = APIRouter()
+
+    async def view() -> tuple[list[NodeVerdict], ClusterView]:
+        current = engine()
+        verdicts = await current.all_nodes()
+        return verdicts, cluster_view(verdicts, min_up(current))
+
+    async def role_health(role: str, request: Request, format: Format = None) -> Response:  # noqa: A002
+        """200 when at least ``min_up`` nodes of the role are UP, 503 otherwise."""
+        as_json = negotiate(request, format) == "json"
+        current = engine()
+        if role not in ROLES or all(n.role != role for n in current.inventory.nodes.values()):
+            shown = clean_reason(repr(role), 80)
+            text = f"UNKNOWN: no node has role {shown}; roles are {', '.join(ROLES)}\n"
+            if as_json:
+                return JSONResponse({"error": text.strip()}, 404, _NO_STORE)
+            return PlainTextResponse(text, 404, _NO_STORE)
+        verdicts = await current.all_nodes()
+        result = pool(role, verdicts, min_up(current))
+        code = 503 if result.status == DOWN else 200
+        if as_json:
+            return JSONResponse(result.to_json(), code, _NO_STORE)
+        if code == 200:
+            return PlainTextResponse(f"UP {result.summary}\n", code, _NO_STORE)
+        down = "; ".join(f"{n.node}: {n.reason}" for n in result.nodes if n.status != UP)
+        text = clean_reason(f"DOWN: {result.summary}; {down}")
+        return PlainTextResponse(text + "\n", code, _NO_STORE)
+
+    for method in ("GET", "HEAD", "OPTIONS"):
+        router.add_api_route(
+            ROLE_PREFIX + "{role}",
+            role_health,
+            methods=[method],
+            operation_id=f"role_health_{method.lower()}",
+            responses={
+                200: {"description": "UP n/m <role> nodes up", "content": {"text/plain": {}}},
+                503: {"description": "DOWN: n/m ...", "content": {"text/plain": {}}},
+                404: {"description": "no node has that role", "content": {"text/plain": {}}},
+            },
+        )
+
+    @router.get("/cluster", responses={200: {"content": {"text/plain": {}, "text/html": {}}}})
+    async def cluster(request: Request, format: Format = None) -> Response:  # noqa: A002
+        """Roles in start order, the blocking tier and the user impact (503 when DOWN)."""
+        _, result = await view()
+        data = result.to_json()
+        code = 503 if result.status == DOWN else 200
+        chosen = negotiate(request, format)
+        if chosen == "json":
+            return JSONResponse(data, code, _NO_STORE)
+        if chosen == "html":
+            return HTMLResponse(cluster_page(data, time.time()), code, _NO_STORE)
+        return PlainTextResponse(cluster_table(data), code, _NO_STORE)
+
+    @router.get("/", response_class=HTMLResponse)
+    async def status() -> HTMLResponse:
+        """The status page: cluster view, every node, its checks and its changes."""
+        verdicts, result = await view()
+        history = {v.node: engine().history.of(v.node) for v in verdicts}
+        page = status_page(result.to_json(), [v.to_json() for v in verdicts], history, time.time())
+        return HTMLResponse(page, headers=_NO_STORE)
+
+    @router.get("/history/{node}")
+    async def history(node: str) -> JSONResponse:
+        """The node's last verdict changes, oldest first."""
+        current = engine()
+        if node not in current.checks:
+            return JSONResponse(
+                {"error": "unknown node", "node": clean_reason(node, 80)}, 404, _NO_STORE
+            )
+        changes = [c.to_json() for c in current.history.of(node)]
+        return JSONResponse({"node": node, "history": changes}, headers=_NO_STORE)
+
+    return router
