@@ -104,6 +104,8 @@ def _hosts(cluster: object, errors: _Errors) -> Iterator[_Host]:
         if role not in ROLES:
             errors.add(path, f"unknown role; roles are {', '.join(ROLES)}")
             continue
+        # The short form is the host list itself: its entries are cluster.<role>[i].
+        where = path if isinstance(value, list) else f"{path}.hosts"
         if isinstance(value, list):
             value = {"hosts": value}
         if not isinstance(value, Mapping):
@@ -111,11 +113,10 @@ def _hosts(cluster: object, errors: _Errors) -> Iterator[_Host]:
             continue
         entries = value.get("hosts")
         if not isinstance(entries, list) or not entries:
-            errors.add(f"{path}.hosts" if "hosts" in value else path, "needs at least one host")
+            errors.add(where if "hosts" in value else path, "needs at least one host")
             continue
         options = _options(path, role, value, _ROLE_KEYS, ROLE_DEFAULTS[role], errors)
         checks = _check_overrides(path, role, value.get("checks"), {}, errors)
-        where = path if isinstance(cluster[role], list) else f"{path}.hosts"
         for i, entry in enumerate(entries):
             yield from _host(f"{where}[{i}]", role, entry, options, checks, errors)
 

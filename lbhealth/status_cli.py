@@ -28,12 +28,20 @@ def wants_colour() -> bool:
 def cmd_status(args: argparse.Namespace) -> int:
     url = args.url.rstrip("/") + "/cluster"
     try:
-        view: Any = httpx.get(url, params={"format": "json"}, timeout=args.timeout).json()
-    except (httpx.HTTPError, ValueError) as exc:
-        print(f"error: no answer from {url}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        response = httpx.get(url, params={"format": "json"}, timeout=args.timeout)
+    except httpx.HTTPError as exc:
+        print(f"error: cannot reach {url}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE
+    try:
+        view: Any = response.json()
+    except ValueError:
+        view = None
     if not isinstance(view, dict) or "tiers" not in view:
-        print(f"error: {url} did not answer a cluster view; is it lbhealth?", file=sys.stderr)
+        print(
+            f"error: {url} did not answer a cluster view (HTTP {response.status_code});"
+            " is it lbhealth?",
+            file=sys.stderr,
+        )
         return EXIT_UNREACHABLE
     sys.stdout.write(cluster_table(view, colour=wants_colour()))
     return EXIT_DOWN if view.get("status") == "DOWN" else EXIT_OK
