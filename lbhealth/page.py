@@ -35,6 +35,7 @@ td,th{text-align:left;padding:.3em .5em;border-bottom:1px solid var(--line);vert
 .card h3{margin:0 0 .3em;font-size:1.1em}
 .reason{overflow-wrap:anywhere}
 ul{margin:.2em 0;padding-left:1.2em}
+.scroll{overflow-x:auto}.badge,.nowrap{white-space:nowrap}
 """
 
 
@@ -60,7 +61,8 @@ def cluster_section(view: Mapping[str, Any]) -> str:
     for tier in view["tiers"]:
         for pool in tier["roles"]:
             nodes = " ".join(
-                f"{escape(n['node'])}&nbsp;{_badge(n['status'])}" for n in pool["nodes"]
+                f"<span class=nowrap>{escape(n['node'])} {_badge(n['status'])}</span>"
+                for n in pool["nodes"]
             )
             rows.append(
                 f"<tr><td>{tier['tier']}</td><td>{escape(pool['role'])}</td>"
@@ -76,8 +78,8 @@ def cluster_section(view: Mapping[str, Any]) -> str:
     return (
         f'<div class="banner {escape(status)}" id=cluster-status>'
         f"Cluster {escape(str(view['summary']))}</div>"
-        "<h2>Start order</h2><table id=tiers><tr><th>Tier</th><th>Role</th><th>State</th>"
-        f"<th>Nodes</th></tr>{''.join(rows)}</table>"
+        "<h2>Start order</h2><div class=scroll><table id=tiers>"
+        f"<tr><th>Tier</th><th>Role</th><th>State</th><th>Nodes</th></tr>{''.join(rows)}</table></div>"
         + (f"<h2>User impact</h2><ul id=impact>{impacts}</ul>" if impacts else "")
     )
 
@@ -87,6 +89,7 @@ def cluster_page(view: Mapping[str, Any], now: float) -> str:
 
 
 def _history(changes: Sequence[Change]) -> str:
+    """The node's changes, newest first; opened while the node is DOWN."""
     if not changes:
         return ""
     items = "".join(
@@ -95,7 +98,8 @@ def _history(changes: Sequence[Change]) -> str:
         + "</li>"
         for c in reversed(changes)
     )
-    return f"<details><summary>Changes ({len(changes)})</summary><ul>{items}</ul></details>"
+    opened = " open" if changes[-1].status.value != "UP" else ""
+    return f"<details{opened}><summary>Changes ({len(changes)})</summary><ul>{items}</ul></details>"
 
 
 def _node_card(node: Mapping[str, Any], changes: Sequence[Change]) -> str:
