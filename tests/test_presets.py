@@ -270,3 +270,9 @@ def test_check_config_reports_preset_errors_with_exit_2(tmp_path: Any) -> None:
     result = lbhealth("check-config", str(path))
     assert result.returncode == 2
     assert "error: cluster.web[1]: node name 'web1'" in result.stderr
+
+
+def test_preset_example_file_is_valid() -> None:
+    result = lbhealth("check-config", "examples/eim-wim-preset.yaml")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("OK: examples/eim-wim-preset.yaml: 9 nodes, 13 checks")
