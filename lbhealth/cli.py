@@ -168,6 +168,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f"  curl -i {base}/health/web2\n"
                 f"  curl -s '{base}/health/svc1?format=json'\n"
                 f"  curl -s {base}/nodes\n"
+                f"  curl -s {base}/cluster\n"
+                f"  curl -i {base}/health/role/application\n"
+                f"  open {base}/   (the status page)\n"
                 f"  open {base}/docs\n"
                 "Ctrl-C stops it.",
                 flush=True,
