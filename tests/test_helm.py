@@ -1,0 +1,383 @@
+"""The Helm chart, rendered by Helm's own Go engine (helm-python-sdk), without a cluster.
+
+Each rendered manifest is validated strictly against the Kubernetes schemas of the
+oldest and the newest Kubernetes the chart supports. The ServiceMonitor is a
+Prometheus Operator CRD with no schema there, so its fields are checked one by one.
+The rendered inventory goes through ``lbhealth check-config``, and a rendered pod's
+environment and probes are served by a real ``lbhealth serve``.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import helm_python as helm
+import httpx
+import kubernetes_validate
+import pytest
+import yaml
+from conftest import BackgroundLoop
+from kubernetes_validate.utils import latest_version
+from test_cli import free_port, wait_for
+from test_docker import FINAL
+
+from lbhealth.demo import JBOSS_WELCOME
+from lbhealth.simserver import SimServer
+
+ROOT = Path(__file__).resolve().parents[1]
+CHART = ROOT / "helm" / "lbhealth"
+EIM_WIM = yaml.safe_load((CHART / "ci" / "eim-wim-values.yaml").read_text(encoding="utf-8"))
+VALUES: dict[str, dict[str, Any] | None] = {"default": None, "eim-wim": EIM_WIM}
+#: Chart.yaml's kubeVersion floor, and the newest schemas kubernetes-validate ships.
+KUBE_VERSIONS = ("1.25.0", latest_version())
+RELEASE, NAMESPACE = "lb", "ops"
+IMAGE_ENV = FINAL.env({}, {})
+
+Manifest = dict[str, Any]
+
+
+def render(values: dict[str, Any] | None = None) -> dict[str, str]:
+    """Template path -> rendered text, as ``helm template`` would print it."""
+    with helm.Chart.load(CHART) as chart:
+        return chart.render(values, name=RELEASE, namespace=NAMESPACE)
+
+
+@functools.cache
+def _manifests(name: str) -> list[Manifest]:
+    return manifests(render(VALUES[name]))
+
+
+def manifests(rendered: dict[str, str]) -> list[Manifest]:
+    return [
+        doc
+        for path, text in rendered.items()
+        if not path.endswith("NOTES.txt")
+        for doc in yaml.safe_load_all(text)
+        if doc
+    ]
+
+
+def kinds(docs: list[Manifest]) -> dict[str, Manifest]:
+    by_kind = {doc["kind"]: doc for doc in docs}
+    assert len(by_kind) == len(docs), "one object of each kind expected"
+    return by_kind
+
+
+def of(values: dict[str, Any] | None, kind: str) -> Manifest:
+    return kinds(manifests(render(values)))[kind]
+
+
+def container(deployment: Manifest) -> Manifest:
+    (only,) = deployment["spec"]["template"]["spec"]["containers"]
+    return dict(only)
+
+
+def env_of(deployment: Manifest) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container(deployment)["env"]}
+
+
+def checksum(values: dict[str, Any] | None) -> str:
+    annotations = of(values, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    return str(annotations["checksum/config"])
+
+
+@pytest.mark.parametrize("name", VALUES)
+@pytest.mark.parametrize("kube_version", KUBE_VERSIONS)
+def test_chart_lints_strictly(name: str, kube_version: str) -> None:
+    report = helm.lint(CHART, VALUES[name], strict=True, kube_version=f"v{kube_version}")
+    assert report["errors"] == []
+    # Severity 1 is information ("icon is recommended"); 2 and 3 are warnings and errors.
+    assert [m for m in report["messages"] if m["severity"] >= 2] == []
+
+
+def test_lint_reports_values_the_schema_rejects() -> None:
+    report = helm.lint(CHART, {"replicaCount": "two"}, strict=True)
+    assert any("/replicaCount" in error for error in report["errors"])
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("default", {"ConfigMap", "Service", "Deployment", "PodDisruptionBudget"}),
+        (
+            "eim-wim",
+            {
+                "ConfigMap",
+                "Service",
+                "Deployment",
+                "PodDisruptionBudget",
+                "HorizontalPodAutoscaler",
+                "ServiceMonitor",
+            },
+        ),
+    ],
+)
+def test_chart_renders_the_expected_objects(name: str, expected: set[str]) -> None:
+    assert set(kinds(_manifests(name))) == expected
+
+
+@pytest.mark.parametrize("name", VALUES)
+@pytest.mark.parametrize("kube_version", KUBE_VERSIONS)
+def test_every_core_manifest_validates_strictly(name: str, kube_version: str) -> None:
+    checked = 0
+    for doc in _manifests(name):
+        if doc["kind"] == "ServiceMonitor":
+            continue  # a CRD: see test_service_monitor_scrapes_the_service_port
+        kubernetes_validate.validate(doc, kube_version, strict=True)
+        checked += 1
+    assert checked >= 4
+
+
+def test_strict_validation_rejects_a_misspelled_field() -> None:
+    deployment = of(None, "Deployment")
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError, match="readinesProbe"):
+        kubernetes_validate.validate(deployment, KUBE_VERSIONS[-1], strict=True)
+
+
+def test_service_monitor_scrapes_the_service_port() -> None:
+    objects = kinds(_manifests("eim-wim"))
+    monitor, service = objects["ServiceMonitor"], objects["Service"]
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert set(monitor["metadata"]) == {"name", "labels"}
+    assert monitor["metadata"]["labels"]["release"] == "prometheus"
+    assert set(monitor["spec"]) == {"selector", "endpoints"}
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= service["metadata"]["labels"].items()
+    assert selector.items() == service["spec"]["selector"].items()
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint == {
+        "port": "http",
+        "path": "/metrics",
+        "interval": "30s",
+        "scrapeTimeout": "10s",
+    }
+    assert [p["name"] for p in service["spec"]["ports"]] == ["http"]
+
+
+@pytest.mark.parametrize(
+    ("name", "summary"),
+    [
+        ("default", "2 nodes, 3 checks, roles: application, database"),
+        (
+            "eim-wim",
+            "8 nodes, 11 checks, roles: application, database, file, messaging, services, web",
+        ),
+    ],
+)
+def test_rendered_inventory_passes_check_config(name: str, summary: str, tmp_path: Path) -> None:
+    configmap = kinds(_manifests(name))["ConfigMap"]
+    path = tmp_path / "inventory.yaml"
+    path.write_text(configmap["data"]["inventory.yaml"], encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LBHEALTH_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "lbhealth", "check-config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"OK: {path}: {summary}\n"
+
+
+def test_rendered_inventory_is_the_values_inventory_verbatim() -> None:
+    configmap = kinds(_manifests("eim-wim"))["ConfigMap"]
+    assert yaml.safe_load(configmap["data"]["inventory.yaml"]) == EIM_WIM["inventory"]
+
+
+def test_an_invalid_inventory_renders_but_check_config_names_the_field(tmp_path: Path) -> None:
+    values = {"inventory": {"nodes": {"app1": {"checks": [{"kind": "jboss", "url": "app1:9001"}]}}}}
+    path = tmp_path / "inventory.yaml"
+    path.write_text(of(values, "ConfigMap")["data"]["inventory.yaml"], encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "lbhealth", "check-config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "nodes.app1.checks[0].url: 'app1:9001' is not an http(s) URL" in result.stderr
+
+
+def test_inventory_change_changes_the_config_checksum() -> None:
+    changed = {"inventory": {"settings": {"timeout": 5}}}
+    assert checksum(changed) != checksum(None)
+
+
+def test_a_change_outside_the_config_keeps_the_checksum() -> None:
+    assert checksum({"replicaCount": 4}) == checksum(None)
+
+
+@pytest.mark.parametrize("name", VALUES)
+def test_pod_runs_non_root_read_only_without_privileges(name: str) -> None:
+    deployment = kinds(_manifests(name))["Deployment"]
+    pod = deployment["spec"]["template"]["spec"]
+    uid, _, gid = FINAL.one("USER").partition(":")
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": int(uid),
+        "runAsGroup": int(gid),
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert pod["automountServiceAccountToken"] is False
+    assert container(deployment)["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "privileged": False,
+        "capabilities": {"drop": ["ALL"]},
+    }
+
+
+def test_pod_runs_the_image_as_built() -> None:
+    deployment = of(None, "Deployment")
+    main = container(deployment)
+    assert "command" not in main and "args" not in main  # the image's CMD runs
+    assert [p["containerPort"] for p in main["ports"]] == [int(IMAGE_ENV["LBHEALTH_PORT"])]
+    mounts = {m["mountPath"]: m for m in main["volumeMounts"]}
+    config_dir = str(Path(IMAGE_ENV["LBHEALTH_CONFIG"]).parent)
+    assert mounts[config_dir]["readOnly"] is True
+    assert env_of(deployment)["LBHEALTH_CONFIG"] == IMAGE_ENV["LBHEALTH_CONFIG"]
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    assert "emptyDir" in volumes[mounts["/tmp"]["name"]]
+
+
+def test_probes_ask_lbhealths_own_endpoints() -> None:
+    main = container(of(None, "Deployment"))
+    paths = {
+        probe: (main[probe]["httpGet"]["path"], main[probe]["httpGet"]["port"])
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe")
+    }
+    assert paths == {
+        "startupProbe": ("/livez", "http"),
+        "livenessProbe": ("/livez", "http"),
+        "readinessProbe": ("/readyz", "http"),
+    }
+
+
+def test_admin_token_goes_to_a_secret_and_never_the_configmap() -> None:
+    token = "s3cret-admin-token"
+    rendered = render({"admin": {"token": token}})
+    objects = kinds(manifests(rendered))
+    secret, deployment = objects["Secret"], objects["Deployment"]
+    assert base64.b64decode(secret["data"]["admin-token"]).decode() == token
+    assert env_of(deployment)["LBHEALTH_ADMIN_TOKEN"] == {
+        "secretKeyRef": {"name": secret["metadata"]["name"], "key": "admin-token"}
+    }
+    assert "checksum/secret" in deployment["spec"]["template"]["metadata"]["annotations"]
+    leaks = [path for path, text in rendered.items() if token in text]
+    assert leaks == []
+
+
+def test_existing_secret_is_referenced_and_no_secret_is_created() -> None:
+    objects = kinds(_manifests("eim-wim"))
+    assert "Secret" not in objects
+    assert env_of(objects["Deployment"])["LBHEALTH_ADMIN_TOKEN"] == {
+        "secretKeyRef": {"name": "lbhealth-admin", "key": "token"}
+    }
+
+
+def test_no_token_leaves_the_admin_api_disabled() -> None:
+    assert "LBHEALTH_ADMIN_TOKEN" not in env_of(of(None, "Deployment"))
+
+
+def test_token_and_existing_secret_together_are_refused() -> None:
+    with pytest.raises(helm.HelmRenderError, match="either token or existingSecret"):
+        render({"admin": {"token": "t", "existingSecret": "s"}})
+
+
+@pytest.mark.parametrize(
+    ("values", "where"),
+    [
+        ({"replicaCount": "two"}, "/replicaCount"),
+        ({"inventory": {"nodes": None}}, "/inventory"),
+        (
+            {"inventory": {"nodes": {"bad name": {"checks": [{"kind": "tcp"}]}}}},
+            "'bad name' does not match",
+        ),
+        ({"inventory": {"nodes": {"app3": {"checks": []}}}}, "/inventory/nodes/app3/checks"),
+        ({"service": {"port": 70000}}, "/service/port"),
+        ({"replicas": 3}, "replicas"),
+    ],
+)
+def test_schema_rejects_bad_values(values: dict[str, Any], where: str) -> None:
+    with pytest.raises(helm.HelmValuesError, match=where):
+        render(values)
+
+
+def test_autoscaling_replaces_the_fixed_replica_count() -> None:
+    objects = kinds(_manifests("eim-wim"))
+    assert "replicas" not in objects["Deployment"]["spec"]
+    hpa = objects["HorizontalPodAutoscaler"]["spec"]
+    assert hpa["scaleTargetRef"]["name"] == objects["Deployment"]["metadata"]["name"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 6)
+
+
+def test_a_single_replica_gets_no_disruption_budget() -> None:
+    # A budget over one pod would block every node drain of the cluster.
+    assert "PodDisruptionBudget" not in kinds(manifests(render({"replicaCount": 1})))
+
+
+def test_notes_show_curl_for_every_node_and_explain_drain() -> None:
+    notes = render(EIM_WIM)["lbhealth/templates/NOTES.txt"]
+    for node in EIM_WIM["inventory"]["nodes"]:
+        assert f"curl -i http://127.0.0.1:8080/health/{node}\n" in notes
+    assert "admin_state" in notes
+
+
+def test_rendered_pod_serves_its_probes(bg: BackgroundLoop, tmp_path: Path) -> None:
+    """The rendered ConfigMap and container environment, run by a real ``lbhealth serve``."""
+    backend = bg.run(SimServer({"/": JBOSS_WELCOME}).start())
+    try:
+        port = free_port()
+        values = {
+            "containerPort": port,
+            "inventory": {"nodes": {"app1": {"checks": [{"kind": "jboss", "url": backend.url()}]}}},
+        }
+        objects = kinds(manifests(render(values)))
+        config = tmp_path / "inventory.yaml"
+        config.write_text(objects["ConfigMap"]["data"]["inventory.yaml"], encoding="utf-8")
+        env = {
+            **os.environ,
+            **env_of(objects["Deployment"]),
+            "LBHEALTH_CONFIG": str(config),  # where the ConfigMap would be mounted
+            "LBHEALTH_HOST": "127.0.0.1",  # the pod listens everywhere; tests stay on loopback
+        }
+        main = container(objects["Deployment"])
+        with (tmp_path / "serve.log").open("w") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "lbhealth", "serve"], env=env, stdout=log, stderr=log
+            )
+            try:
+                base = f"http://127.0.0.1:{port}"
+                wait_for(f"{base}/livez")
+                statuses = {}
+                for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                    path = main[probe]["httpGet"]["path"]
+                    statuses[probe] = wait_ok(f"{base}{path}")
+                health = httpx.get(f"{base}/health/app1", timeout=10)
+            finally:
+                proc.terminate()
+                proc.wait(15)
+    finally:
+        bg.run(backend.stop())
+    assert statuses == {"startupProbe": 200, "livenessProbe": 200, "readinessProbe": 200}
+    assert (health.status_code, health.text) == (200, "UP\n")
+
+
+def wait_ok(url: str, tries: int = 100) -> int:
+    """Status of ``url`` once it is 200, or the last one: readiness follows the first probes."""
+    status = 0
+    for _ in range(tries):
+        status = httpx.get(url, timeout=5).status_code
+        if status == 200:
+            break
+        time.sleep(0.05)
+    return status
