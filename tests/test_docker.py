@@ -9,12 +9,14 @@ exercised.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import distributions
 from pathlib import Path
@@ -164,6 +166,18 @@ def tree(root: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+@contextlib.contextmanager
+def running(command: list[str], env: dict[str, str], cwd: Path) -> Iterator[None]:
+    """A service process for the ``with`` block; its output goes to ``cwd/serve.log``."""
+    with (cwd / "serve.log").open("w") as log:
+        proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=log)
+        try:
+            yield
+        finally:
+            proc.terminate()
+            proc.wait(15)
+
+
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
     """Replay the build stage: its COPY lines, then its RUN lines, below a temp root."""
@@ -213,18 +227,11 @@ def served(image: Image, bg: BackgroundLoop, tmp_path_factory: pytest.TempPathFa
     healthcheck = exec_form(FINAL.one("HEALTHCHECK"))
     base = f"http://127.0.0.1:{port}"
     before = tree(image.venv)
-    with (tmp / "serve.log").open("w") as log:
-        proc = subprocess.Popen(
-            exec_form(FINAL.one("CMD")), env=env, cwd=tmp, stdout=log, stderr=log
-        )
-        try:
-            responses = {"/livez": wait_for(f"{base}/livez")}
-            for path in ("/health/app1", "/health/app2"):
-                responses[path] = httpx.get(base + path, timeout=10)
-            up = subprocess.run(healthcheck, env=env, capture_output=True, text=True, timeout=30)
-        finally:
-            proc.terminate()
-            proc.wait(15)
+    with running(exec_form(FINAL.one("CMD")), env, tmp):
+        responses = {"/livez": wait_for(f"{base}/livez")}
+        for path in ("/health/app1", "/health/app2"):
+            responses[path] = httpx.get(base + path, timeout=10)
+        up = subprocess.run(healthcheck, env=env, capture_output=True, text=True, timeout=30)
     down = subprocess.run(healthcheck, env=env, capture_output=True, text=True, timeout=30)
     hits = backend.hits["/"]
     bg.run(backend.stop())

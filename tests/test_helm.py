@@ -26,7 +26,7 @@ import yaml
 from conftest import BackgroundLoop
 from kubernetes_validate.utils import latest_version
 from test_cli import free_port, wait_for
-from test_docker import FINAL
+from test_docker import FINAL, running
 
 from lbhealth.demo import JBOSS_WELCOME
 from lbhealth.simserver import SimServer
@@ -81,6 +81,19 @@ def container(deployment: Manifest) -> Manifest:
 
 def env_of(deployment: Manifest) -> dict[str, Any]:
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in container(deployment)["env"]}
+
+
+def check_config(configmap: Manifest, path: Path) -> subprocess.CompletedProcess[str]:
+    """``lbhealth check-config`` on the ConfigMap's inventory, as a real subprocess."""
+    path.write_text(configmap["data"]["inventory.yaml"], encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LBHEALTH_")}
+    return subprocess.run(
+        [sys.executable, "-m", "lbhealth", "check-config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
 
 
 def checksum(values: dict[str, Any] | None) -> str:
@@ -175,15 +188,7 @@ def test_service_monitor_scrapes_the_service_port() -> None:
 def test_rendered_inventory_passes_check_config(name: str, summary: str, tmp_path: Path) -> None:
     configmap = kinds(_manifests(name))["ConfigMap"]
     path = tmp_path / "inventory.yaml"
-    path.write_text(configmap["data"]["inventory.yaml"], encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LBHEALTH_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "lbhealth", "check-config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=env,
-    )
+    result = check_config(configmap, path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"OK: {path}: {summary}\n"
 
@@ -195,14 +200,7 @@ def test_rendered_inventory_is_the_values_inventory_verbatim() -> None:
 
 def test_an_invalid_inventory_renders_but_check_config_names_the_field(tmp_path: Path) -> None:
     values = {"inventory": {"nodes": {"app1": {"checks": [{"kind": "jboss", "url": "app1:9001"}]}}}}
-    path = tmp_path / "inventory.yaml"
-    path.write_text(of(values, "ConfigMap")["data"]["inventory.yaml"], encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "lbhealth", "check-config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = check_config(of(values, "ConfigMap"), tmp_path / "inventory.yaml")
     assert result.returncode == 2
     assert "nodes.app1.checks[0].url: 'app1:9001' is not an http(s) URL" in result.stderr
 
@@ -351,21 +349,13 @@ def test_rendered_pod_serves_its_probes(bg: BackgroundLoop, tmp_path: Path) -> N
             "LBHEALTH_HOST": "127.0.0.1",  # the pod listens everywhere; tests stay on loopback
         }
         main = container(objects["Deployment"])
-        with (tmp_path / "serve.log").open("w") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "lbhealth", "serve"], env=env, stdout=log, stderr=log
-            )
-            try:
-                base = f"http://127.0.0.1:{port}"
-                wait_for(f"{base}/livez")
-                statuses = {}
-                for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-                    path = main[probe]["httpGet"]["path"]
-                    statuses[probe] = wait_ok(f"{base}{path}")
-                health = httpx.get(f"{base}/health/app1", timeout=10)
-            finally:
-                proc.terminate()
-                proc.wait(15)
+        base = f"http://127.0.0.1:{port}"
+        with running([sys.executable, "-m", "lbhealth", "serve"], env, tmp_path):
+            wait_for(f"{base}/livez")
+            statuses = {}
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                statuses[probe] = wait_ok(base + main[probe]["httpGet"]["path"])
+            health = httpx.get(f"{base}/health/app1", timeout=10)
     finally:
         bg.run(backend.stop())
     assert statuses == {"startupProbe": 200, "livenessProbe": 200, "readinessProbe": 200}
