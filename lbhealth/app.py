@@ -19,10 +19,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from lbhealth import __version__
+from lbhealth.admin import AdminEntry, AdminStore
+from lbhealth.admin_api import build_admin_router
+from lbhealth.agent import agent_listener
+from lbhealth.answer import STATE_HEADER, MonitorAnswer, monitor_answer, node_json
 from lbhealth.cluster_api import ROLE_PREFIX, build_router
 from lbhealth.config import Inventory
 from lbhealth.engine import Engine, NodeVerdict
-from lbhealth.verdict import Status, clean_reason, http_code
+from lbhealth.verdict import clean_reason
 
 log = logging.getLogger("lbhealth.app")
 
@@ -32,13 +36,6 @@ _RAW_TEXT_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"cache-control", b"no-store"),
 ]
-
-
-def health_text(verdict: NodeVerdict) -> tuple[int, bytes]:
-    """The monitor answer: ``UP`` or ``DOWN: <reason>``, first word always the status."""
-    if verdict.status is Status.UP:
-        return 200, b"UP\n"
-    return http_code(verdict.status), f"DOWN: {verdict.reason}\n".encode()
 
 
 def unknown_node_text(name: str) -> bytes:
@@ -57,7 +54,20 @@ class LBHealth:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.admin = AdminStore(engine.inventory)
         self.api = build_api(self)
+        self.api.include_router(build_admin_router(self.admin, engine.inventory.settings))
+
+    async def monitor(self, name: str) -> MonitorAnswer:
+        """The answer monitors get: the node's verdict under its admin state."""
+        return monitor_answer(await self.engine.node(name), self.admin.get(name))
+
+    async def lb_state(self, name: str) -> tuple[NodeVerdict, AdminEntry, int | None] | None:
+        """Verdict, admin state and agent weight of a node, for the agent-check."""
+        if name not in self.engine.checks:
+            return None
+        weight = self.engine.inventory.nodes[name].agent_weight
+        return await self.engine.node(name), self.admin.get(name), weight
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -69,16 +79,19 @@ class LBHealth:
         ):
             name = scope["path"][len(HEALTH_PREFIX) :]
             if name in self.engine.checks:
-                code, body = health_text(await self.engine.node(name))
+                answer = await self.monitor(name)
+                state = [(STATE_HEADER.encode(), answer.served.value.encode())]
+                await _send_text(send, answer.code, answer.body, state)
             else:
-                code, body = 404, unknown_node_text(name)
-            await _send_text(send, code, body)
+                await _send_text(send, 404, unknown_node_text(name))
             return
         await self.api(scope, receive, send)
 
 
-async def _send_text(send: Send, code: int, body: bytes) -> None:
-    headers = [*_RAW_TEXT_HEADERS, (b"content-length", str(len(body)).encode())]
+async def _send_text(
+    send: Send, code: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [*_RAW_TEXT_HEADERS, *(extra or []), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": code, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -89,8 +102,10 @@ def build_api(service: LBHealth) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         warm = asyncio.create_task(service.engine.warm_up())
+        settings = service.engine.inventory.settings
         try:
-            yield
+            async with agent_listener(settings.host, settings.agent_port, service.lb_state):
+                yield
         finally:
             warm.cancel()
             await service.engine.aclose()
@@ -118,13 +133,14 @@ def build_api(service: LBHealth) -> FastAPI:
                     {"error": "unknown node", "node": clean_reason(node, 80)}, 404, TEXT_HEADERS
                 )
             return PlainTextResponse(body, 404, TEXT_HEADERS)
-        verdict = await service.engine.node(node)
+        verdict, admin = await service.engine.node(node), service.admin.get(node)
+        answer = monitor_answer(verdict, admin)
+        headers = {**TEXT_HEADERS, STATE_HEADER: answer.served.value}
         if as_json:
             history = [c.to_json() for c in service.engine.history.of(node)]
-            data = {**verdict.to_json(), "history": history}
-            return JSONResponse(data, http_code(verdict.status), TEXT_HEADERS)
-        code, text = health_text(verdict)
-        return PlainTextResponse(text, code, TEXT_HEADERS)
+            data = {**node_json(verdict, admin), "history": history}
+            return JSONResponse(data, answer.code, headers)
+        return PlainTextResponse(answer.body, answer.code, headers)
 
     # One operation per method: monitors use all three, and OpenAPI wants unique ids.
     for method in ("GET", "HEAD", "OPTIONS"):
@@ -135,8 +151,8 @@ def build_api(service: LBHealth) -> FastAPI:
             operation_id=f"health_{method.lower()}",
             responses={
                 200: {"description": "UP", "content": {"text/plain": {}}},
-                503: {"description": "DOWN: <reason>", "content": {"text/plain": {}}},
-                404: {"description": "no such node", "content": {"text/plain": {}}},
+                503: {"description": "DOWN or MAINT: <reason>", "content": {"text/plain": {}}},
+                404: {"description": "DRAIN: <reason>, or no such node"},
             },
         )
 
@@ -146,7 +162,8 @@ def build_api(service: LBHealth) -> FastAPI:
     async def nodes() -> JSONResponse:
         """Every node with its current verdict."""
         verdicts = await service.engine.all_nodes()
-        return JSONResponse({"nodes": [v.to_json() for v in verdicts]}, headers=TEXT_HEADERS)
+        views = [node_json(v, service.admin.get(v.node)) for v in verdicts]
+        return JSONResponse({"nodes": views}, headers=TEXT_HEADERS)
 
     @api.get("/livez", response_class=PlainTextResponse)
     async def livez(request: Request) -> PlainTextResponse:

@@ -37,6 +37,8 @@ Size = Annotated[int, BeforeValidator(parse_size)]
 
 Role = Literal["web", "application", "messaging", "services", "database", "file"]
 HTTP_KINDS = ("iis", "jboss", "jsp", "rmi-objects", "icm-connections", "http")
+#: Administrative state of a node: ``drain`` takes no new sessions, ``maint`` none at all.
+AdminState = Literal["enabled", "drain", "maint"]
 Kind = Literal["iis", "jboss", "jsp", "rmi-objects", "icm-connections", "http", "tcp"]
 
 #: Node names appear in URL paths and log lines; keeping them to a safe
@@ -72,6 +74,12 @@ class Settings(BaseSettings):
         default_factory=dict, description="per role: UP nodes /health/role/{role} needs (1)"
     )
     history_size: int = Field(20, ge=1, le=1000, description="verdict changes kept per node")
+    state_file: Path | None = Field(
+        None, description="JSON file keeping drain/maint set through the admin API"
+    )
+    agent_port: int | None = Field(
+        None, ge=1, le=65535, description="TCP port of the HAProxy agent-check listener"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -139,6 +147,8 @@ class CheckSpec(BaseModel):
     expect: Regex | None = None
     reject: Regex | None = None
     require: tuple[str, ...] = ()
+    rise: int = Field(1, ge=1, le=100, description="consecutive UP results to turn UP")
+    fall: int = Field(1, ge=1, le=100, description="consecutive DOWN results to turn DOWN")
 
     @field_validator("url")
     @classmethod
@@ -210,6 +220,14 @@ def split_address(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def _address(value: str) -> str:
+    split_address(value)
+    return value
+
+
+Address = Annotated[str, AfterValidator(_address)]
+
+
 class NodeSpec(BaseModel):
     """A backend node: UP only when every one of its checks is UP."""
 
@@ -217,6 +235,14 @@ class NodeSpec(BaseModel):
 
     role: Role | None = None
     checks: list[CheckSpec] = Field(min_length=1)
+    address: Address | None = Field(
+        None, description="host:port the load balancer sends traffic to (config export)"
+    )
+    admin_state: AdminState = "enabled"
+    admin_reason: str | None = Field(None, max_length=200)
+    agent_weight: int | None = Field(
+        None, ge=0, le=256, description="weight percentage the agent-check reports when UP"
+    )
 
 
 def _node_name(name: str) -> str:

@@ -1,0 +1,185 @@
+"""Per-node administrative state (enabled, drain, maint): who set it, when, why.
+
+Operators drain a node before patching it and put it in maintenance while it
+is down on purpose; a load balancer must see that whatever the backend says.
+The state comes from two places, in this order of precedence:
+
+1. a change made through the admin API (``PUT /admin/nodes/{node}/state``,
+   ``lbhealth admin drain``), kept in ``settings.state_file`` so it survives
+   restarts, until reset (``DELETE``, ``lbhealth admin reset``);
+2. the inventory's declarative ``admin_state`` / ``admin_reason`` of the node;
+3. otherwise ``enabled``.
+
+The state file is replaced atomically (temporary file, fsync, rename, fsync of
+the directory): after a crash it holds either the old or the new state, never
+half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+from lbhealth.config import AdminState, ConfigError, Inventory
+from lbhealth.verdict import clean_reason
+
+log = logging.getLogger("lbhealth.admin")
+
+ADMIN_STATES: tuple[AdminState, ...] = get_args(AdminState)
+Source = Literal["api", "inventory", "default"]
+#: Longest admin reason kept: it is shown to monitors and in logs.
+MAX_ADMIN_REASON = 200
+_FILE_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AdminEntry:
+    """A node's administrative state and where it came from."""
+
+    state: AdminState
+    reason: str
+    source: Source
+    by: str | None = None
+    at: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _entry_from_file(node: str, raw: object, path: Path) -> AdminEntry:
+    if not isinstance(raw, dict) or raw.get("state") not in ADMIN_STATES:
+        raise ConfigError([f"{path}: nodes.{node}: expected {{state: enabled|drain|maint, ...}}"])
+    at = raw.get("at")
+    return AdminEntry(
+        state=raw["state"],
+        reason=clean_reason(str(raw.get("reason") or ""), MAX_ADMIN_REASON),
+        source="api",
+        by=str(raw.get("by") or "unknown"),
+        at=float(at) if isinstance(at, int | float) else None,
+    )
+
+
+def read_state_file(path: Path) -> dict[str, AdminEntry]:
+    """The API-set entries in a state file; a missing file holds none."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError([f"{path}: unreadable state file: {exc}; fix or remove it"]) from None
+    nodes = data.get("nodes") if isinstance(data, dict) else None
+    if not isinstance(nodes, dict):
+        raise ConfigError([f"{path}: not an lbhealth state file (no 'nodes' mapping)"])
+    return {str(node): _entry_from_file(str(node), raw, path) for node, raw in nodes.items()}
+
+
+def write_state_file(path: Path, entries: dict[str, AdminEntry]) -> None:
+    """Replace the state file atomically, durably (fsync of file and directory)."""
+    payload = {
+        "version": _FILE_VERSION,
+        "nodes": {
+            node: {"state": e.state, "reason": e.reason, "by": e.by, "at": e.at}
+            for node, e in sorted(entries.items())
+        },
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(payload, out, indent=2)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class AdminStore:
+    """The administrative state of every node of an inventory."""
+
+    def __init__(self, inventory: Inventory, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._path = inventory.settings.state_file
+        self._declared = {
+            node: AdminEntry(spec.admin_state, clean_reason(spec.admin_reason or ""), "inventory")
+            if spec.admin_state != "enabled" or spec.admin_reason
+            else AdminEntry("enabled", "", "default")
+            for node, spec in inventory.nodes.items()
+        }
+        loaded = read_state_file(self._path) if self._path else {}
+        stale = sorted(set(loaded) - set(self._declared))
+        if stale:
+            log.warning(
+                "state file names nodes not in the inventory; ignoring them",
+                extra={"state_file": str(self._path), "nodes": stale},
+            )
+        self._api = {n: e for n, e in loaded.items() if n in self._declared}
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._declared
+
+    def get(self, node: str) -> AdminEntry:
+        return self._api.get(node) or self._declared[node]
+
+    def all(self) -> dict[str, AdminEntry]:
+        return {node: self.get(node) for node in self._declared}
+
+    def set(self, node: str, state: AdminState, reason: str, by: str) -> AdminEntry:
+        """Record an operator's change, persist it, and log who/when/why."""
+        entry = AdminEntry(
+            state,
+            clean_reason(reason, MAX_ADMIN_REASON),
+            "api",
+            clean_reason(by, 80),
+            self._clock(),
+        )
+        self._change(node, entry)
+        return entry
+
+    def reset(self, node: str, by: str) -> AdminEntry:
+        """Forget the API's change: the inventory's declaration applies again."""
+        self._change(node, None, by=clean_reason(by, 80))
+        return self.get(node)
+
+    def _change(self, node: str, entry: AdminEntry | None, by: str | None = None) -> None:
+        previous = self.get(node)
+        updated = dict(self._api)
+        if entry is None:
+            updated.pop(node, None)
+        else:
+            updated[node] = entry
+        if self._path is not None:
+            write_state_file(self._path, updated)
+        self._api = updated
+        current = self.get(node)
+        log.info(
+            "admin state %s: %s -> %s",
+            node,
+            previous.state,
+            current.state,
+            extra={
+                "node": node,
+                "from_state": previous.state,
+                "to_state": current.state,
+                "reason": current.reason,
+                "by": entry.by if entry else by,
+                "source": current.source,
+                "persisted": self._path is not None,
+            },
+        )
