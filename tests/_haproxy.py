@@ -1,0 +1,92 @@
+"""A real HAProxy process for tests: config in a temp dir, stats socket, killed after."""
+
+from __future__ import annotations
+
+import csv
+import io
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.test_cli import free_port
+
+GLOBAL = """global
+    stats socket {sock} level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    timeout check 2s
+"""
+
+FRONTEND = """frontend fe
+    bind 127.0.0.1:{port}
+    default_backend {backend}
+"""
+
+
+@dataclass
+class HAProxy:
+    proc: subprocess.Popen[bytes]
+    sock: Path
+    port: int
+    config: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self, line: str) -> str:
+        with socket.socket(socket.AF_UNIX) as conn:
+            conn.settimeout(5)
+            conn.connect(str(self.sock))
+            conn.sendall(line.encode() + b"\n")
+            chunks = []
+            while chunk := conn.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks).decode()
+
+    def stats(self) -> dict[str, dict[str, str]]:
+        """``show stat`` rows of servers, keyed ``backend/server``."""
+        text = self.command("show stat").lstrip("# ")
+        rows = csv.DictReader(io.StringIO(text))
+        return {
+            f"{r['pxname']}/{r['svname']}": r
+            for r in rows
+            if r["svname"] not in ("FRONTEND", "BACKEND")
+        }
+
+    def status(self, server: str) -> str:
+        """A server's status word (UP, DOWN, NOLB, DRAIN, MAINT), transitions stripped."""
+        return self.stats()[server]["status"].split(" ")[0]
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
+
+
+def start_haproxy(binary: str, workdir: Path, backends: str, default_backend: str) -> HAProxy:
+    """Run ``haproxy -db`` on a config: globals, one frontend, the given backends."""
+    sock = workdir / "s.sock"
+    port = free_port()
+    config = workdir / "haproxy.cfg"
+    config.write_text(
+        GLOBAL.format(sock=sock) + FRONTEND.format(port=port, backend=default_backend) + backends
+    )
+    proc = subprocess.Popen(
+        [binary, "-f", str(config), "-db"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    haproxy = HAProxy(proc, sock, port, config)
+    end = time.monotonic() + 10
+    while not sock.exists():
+        if proc.poll() is not None or time.monotonic() > end:
+            err = proc.stderr.read().decode() if proc.stderr and proc.poll() is not None else ""
+            haproxy.stop()
+            raise AssertionError(f"haproxy did not start: {err}")
+        time.sleep(0.02)
+    return haproxy
