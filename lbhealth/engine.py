@@ -19,6 +19,7 @@ from cachetools import TTLCache
 
 from lbhealth.checks import Check, build_checks, internal_failure, judge
 from lbhealth.config import Inventory
+from lbhealth.flap import Flap
 from lbhealth.history import History
 from lbhealth.probe import Observation, new_client, probe_http, probe_tcp
 from lbhealth.verdict import CheckResult, Status, aggregate
@@ -72,6 +73,7 @@ class Engine:
         self.latest: dict[Key, CheckResult] = {}
         #: The last verdict changes of every node.
         self.history = History(inventory.settings.history_size)
+        self._flap = Flap()
 
     @property
     def probed_all(self) -> bool:
@@ -110,6 +112,7 @@ class Engine:
         except Exception as exc:  # a bug here must not become a 500 for a monitor
             log.exception("check %s/%s failed internally", check.node, check.name)
             result = internal_failure(check, exc, self._wall())
+        result = self._flap.apply(check.key, check.spec.rise, check.spec.fall, result)
         self._record(check, result)
         return result
 
