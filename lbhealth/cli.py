@@ -1,4 +1,4 @@
-"""The ``lbhealth`` command: serve, check-config, probe, demo.
+"""The ``lbhealth`` command: serve, check-config, probe, demo, admin, export.
 
 Exit codes: 0 success (or UP), 1 DOWN (``probe``), 2 bad usage or invalid config.
 """
@@ -16,6 +16,7 @@ from typing import Any
 import uvicorn
 
 from lbhealth import __version__, status_cli
+from lbhealth.cli_lb import add_lb_commands
 from lbhealth.config import HTTP_KINDS, ConfigError, Inventory, load_inventory, parse_inventory
 from lbhealth.logs import setup_logging
 from lbhealth.presets import explain
@@ -233,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     status_cli.add_parser(sub)
+    add_lb_commands(sub)
     return parser
 
 

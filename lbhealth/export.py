@@ -3,7 +3,8 @@
 Pure functions from an inventory to text, so that the strings the README
 documents, the tests check and operators paste are the same strings.
 
-HAProxy: one backend per role, one server per node (named after the node),
+HAProxy: one frontend (on the port of the role's first node) and one backend
+per role, one server per node (named after the node),
 health-checked at lbhealth's ``/health/<node>`` with
 ``uri-lf /health/%[srv_name]`` (so one ``http-check send`` line serves every
 server of a backend) and ``http-check disable-on-404`` (a drained node, which
@@ -77,11 +78,14 @@ def haproxy_config(inventory: Inventory, lbhealth_url: str) -> str:
         "    timeout check 5s",
         f"    default-server init-addr last,libc,none inter {INTER} rise {RISE} fall {FALL}",
     ]
+    bound: dict[str, str] = {}
     for role, nodes in _roles(inventory).items():
+        specs = [inventory.nodes[n] for n in nodes]
+        mode = "tcp" if role in _TCP_ROLES or any(_is_tls(s) for s in specs) else "http"
+        listen = node_address(specs[0]).rpartition(":")[2]
+        lines += ["", *_frontend(role, mode, listen, bound), "", f"backend eim_{role}"]
         lines += [
-            "",
-            f"backend eim_{role}",
-            f"    mode {'tcp' if role in _TCP_ROLES else 'http'}",
+            f"    mode {mode}",
             "    balance roundrobin",
             "    option httpchk",
             "    http-check disable-on-404",
@@ -102,8 +106,28 @@ def haproxy_config(inventory: Inventory, lbhealth_url: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _is_tls(spec: NodeSpec) -> bool:
+    """TLS backends (IIS on 443) are passed through in TCP mode: HAProxy holds no cert."""
+    url = spec.checks[0].url
+    return url is not None and url.startswith("https:")
+
+
+def _frontend(role: str, mode: str, port: str, bound: dict[str, str]) -> list[str]:
+    """A frontend on the role's port, unless an earlier role already listens there."""
+    if port in bound:
+        return [f"# eim_{role}: add a frontend; port {port} is taken by eim_{bound[port]}"]
+    bound[port] = role
+    return [
+        f"frontend eim_{role}",
+        f"    mode {mode}",
+        f"    bind :{port}",
+        f"    default_backend eim_{role}",
+    ]
+
+
 def _tmsh_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """Double quotes for tmsh; ``\\r\\n`` escapes are kept for the monitor to expand."""
+    return '"' + text.replace('"', '\\"') + '"'
 
 
 def f5_commands(inventory: Inventory, lbhealth_url: str) -> str:
