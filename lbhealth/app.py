@@ -18,27 +18,17 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from lbhealth import __version__
+from lbhealth import __version__, scheduler
+from lbhealth.answers import AnswerBook, Served, health_text, text_messages
 from lbhealth.cluster_api import ROLE_PREFIX, build_router
 from lbhealth.config import Inventory
-from lbhealth.engine import Engine, NodeVerdict
-from lbhealth.verdict import Status, clean_reason, http_code
+from lbhealth.engine import Engine
+from lbhealth.verdict import clean_reason, http_code
 
 log = logging.getLogger("lbhealth.app")
 
 HEALTH_PREFIX = "/health/"
 TEXT_HEADERS = {"cache-control": "no-store"}
-_RAW_TEXT_HEADERS = [
-    (b"content-type", b"text/plain; charset=utf-8"),
-    (b"cache-control", b"no-store"),
-]
-
-
-def health_text(verdict: NodeVerdict) -> tuple[int, bytes]:
-    """The monitor answer: ``UP`` or ``DOWN: <reason>``, first word always the status."""
-    if verdict.status is Status.UP:
-        return 200, b"UP\n"
-    return http_code(verdict.status), f"DOWN: {verdict.reason}\n".encode()
 
 
 def unknown_node_text(name: str) -> bytes:
@@ -57,6 +47,8 @@ class LBHealth:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.answers = AnswerBook(engine)
+        self.served = Served()
         self.api = build_api(self)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -68,19 +60,24 @@ class LBHealth:
             and not _wants_json(scope)
         ):
             name = scope["path"][len(HEALTH_PREFIX) :]
+            answer = self.answers.answers.get(name)
+            if answer is not None and answer.expires > self.engine.clock():
+                self.served.prebuilt += 1
+                await send(answer.start)
+                await send(answer.body)
+                return
             if name in self.engine.checks:
+                # Expired or not built yet: stale (background) or probe (on-demand).
+                self.served.computed += 1
                 code, body = health_text(await self.engine.node(name))
             else:
+                self.served.unknown += 1
                 code, body = 404, unknown_node_text(name)
-            await _send_text(send, code, body)
+            start, body_message = text_messages(code, body)
+            await send(start)
+            await send(body_message)
             return
         await self.api(scope, receive, send)
-
-
-async def _send_text(send: Send, code: int, body: bytes) -> None:
-    headers = [*_RAW_TEXT_HEADERS, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def build_api(service: LBHealth) -> FastAPI:
@@ -88,12 +85,16 @@ def build_api(service: LBHealth) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        warm = asyncio.create_task(service.engine.warm_up())
+        engine = service.engine
+        probing = asyncio.create_task(
+            scheduler.for_engine(engine).run() if engine.background else engine.warm_up()
+        )
         try:
             yield
         finally:
-            warm.cancel()
-            await service.engine.aclose()
+            probing.cancel()
+            await asyncio.gather(probing, return_exceptions=True)
+            await engine.aclose()
 
     api = FastAPI(
         title="lbhealth",
