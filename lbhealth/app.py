@@ -23,6 +23,7 @@ from lbhealth.answers import AnswerBook, Served, health_text, text_messages
 from lbhealth.cluster_api import ROLE_PREFIX, build_router
 from lbhealth.config import Inventory
 from lbhealth.engine import Engine
+from lbhealth.metrics import Metrics
 from lbhealth.verdict import clean_reason, http_code
 
 log = logging.getLogger("lbhealth.app")
@@ -102,6 +103,7 @@ def build_api(service: LBHealth) -> FastAPI:
         description="Per-node health verdicts for load balancers (200 UP / 503 DOWN).",
         lifespan=lifespan,
     )
+    api.include_router(Metrics(service.engine, service.served).router())
 
     async def health(
         node: str,
