@@ -99,14 +99,17 @@ def process(command: list[str], ready_url: str) -> Iterator[subprocess.Popen[byt
 
 
 @contextmanager
-def lbhealth(inventory: dict[str, Any]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def lbhealth(
+    inventory: dict[str, Any], workers: int = 1
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp, "inventory.yaml")
         path.write_text(yaml.safe_dump(inventory))
         command = [sys.executable, "-m", "lbhealth", "serve", "--config", str(path)]
         base = f"http://127.0.0.1:{port}"
-        with process([*command, "--port", str(port)], f"{base}/readyz") as proc:
+        command += ["--port", str(port), "--workers", str(workers)]
+        with process(command, f"{base}/readyz") as proc:
             yield base, proc
 
 
@@ -152,6 +155,17 @@ def bench_requests(backends: Backends, args: argparse.Namespace, tool: str) -> N
         f" all checks: {probes} ({probes / args.load_nodes:.1f} per check)\n"
         f"  amplification: {per_check / max(ours.requests, 1):.6f} backend requests"
         " per monitor request",
+        flush=True,
+    )
+    polled_before, start = hits["/0"], time.monotonic()
+    with lbhealth(backends.inventory(args.load_nodes, LOAD_INTERVAL), workers=2) as (base, _):
+        two = run_load(f"{base}/health/n0", conns, seconds, tool)
+        elapsed, per_check = time.monotonic() - start, hits["/0"] - polled_before
+    bound = 2 * (elapsed / LOAD_INTERVAL + 1)
+    print(
+        f"{row('lbhealth -w2', two)}\n  --workers 2: {two.rps / bare.rps:.2f} x bare;"
+        f" probes of the polled check: {per_check} in {elapsed:.1f} s"
+        f" (each worker probes: bound 2 x (T/interval + 1) = {bound:.1f})",
         flush=True,
     )
 

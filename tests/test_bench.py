@@ -58,6 +58,7 @@ def test_bench_tiny_mode_prints_every_figure() -> None:
         "ratio lbhealth/bare:",
         "probes of the polled check:",
         "amplification:",
+        "--workers 2:",
         "peak RSS MB",
         "scheduler CPU",
     ):
