@@ -130,6 +130,8 @@ class AdminStore:
                 extra={"state_file": str(self._path), "nodes": stale},
             )
         self._api = {n: e for n, e in loaded.items() if n in self._declared}
+        #: Called with the node's name after each change (the prebuilt answers listen).
+        self.listeners: list[Callable[[str], None]] = []
 
     def __contains__(self, node: object) -> bool:
         return node in self._declared
@@ -167,6 +169,8 @@ class AdminStore:
         if self._path is not None:
             write_state_file(self._path, updated)
         self._api = updated
+        for listener in self.listeners:
+            listener(node)
         current = self.get(node)
         log.info(
             "admin state %s: %s -> %s",

@@ -18,24 +18,22 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from lbhealth import __version__
+from lbhealth import __version__, scheduler
 from lbhealth.admin import AdminEntry, AdminStore
 from lbhealth.admin_api import build_admin_router
 from lbhealth.agent import agent_listener
-from lbhealth.answer import STATE_HEADER, MonitorAnswer, monitor_answer, node_json
+from lbhealth.answer import STATE_HEADER, monitor_answer, node_json
+from lbhealth.answers import AnswerBook, ServedCounts, answer_messages, text_messages
 from lbhealth.cluster_api import ROLE_PREFIX, build_router
 from lbhealth.config import Inventory
 from lbhealth.engine import Engine, NodeVerdict
+from lbhealth.metrics import Metrics
 from lbhealth.verdict import clean_reason
 
 log = logging.getLogger("lbhealth.app")
 
 HEALTH_PREFIX = "/health/"
 TEXT_HEADERS = {"cache-control": "no-store"}
-_RAW_TEXT_HEADERS = [
-    (b"content-type", b"text/plain; charset=utf-8"),
-    (b"cache-control", b"no-store"),
-]
 
 
 def unknown_node_text(name: str) -> bytes:
@@ -55,12 +53,10 @@ class LBHealth:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.admin = AdminStore(engine.inventory)
+        self.answers = AnswerBook(engine, self.admin)
+        self.served = ServedCounts()
         self.api = build_api(self)
         self.api.include_router(build_admin_router(self.admin, engine.inventory.settings))
-
-    async def monitor(self, name: str) -> MonitorAnswer:
-        """The answer monitors get: the node's verdict under its admin state."""
-        return monitor_answer(await self.engine.node(name), self.admin.get(name))
 
     async def lb_state(self, name: str) -> tuple[NodeVerdict, AdminEntry, int | None] | None:
         """Verdict, admin state and agent weight of a node, for the agent-check."""
@@ -78,22 +74,24 @@ class LBHealth:
             and not _wants_json(scope)
         ):
             name = scope["path"][len(HEALTH_PREFIX) :]
+            prebuilt = self.answers.answers.get(name)
+            if prebuilt is not None and prebuilt.expires > self.engine.clock():
+                self.served.prebuilt += 1
+                await send(prebuilt.start)
+                await send(prebuilt.body)
+                return
             if name in self.engine.checks:
-                answer = await self.monitor(name)
-                state = [(STATE_HEADER.encode(), answer.served.value.encode())]
-                await _send_text(send, answer.code, answer.body, state)
+                # Expired or not built yet: stale (background) or probe (on-demand).
+                self.served.computed += 1
+                answer = monitor_answer(await self.engine.node(name), self.admin.get(name))
+                start, body_message = answer_messages(answer)
             else:
-                await _send_text(send, 404, unknown_node_text(name))
+                self.served.unknown += 1
+                start, body_message = text_messages(404, unknown_node_text(name))
+            await send(start)
+            await send(body_message)
             return
         await self.api(scope, receive, send)
-
-
-async def _send_text(
-    send: Send, code: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    headers = [*_RAW_TEXT_HEADERS, *(extra or []), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def build_api(service: LBHealth) -> FastAPI:
@@ -101,14 +99,18 @@ def build_api(service: LBHealth) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        warm = asyncio.create_task(service.engine.warm_up())
-        settings = service.engine.inventory.settings
+        engine = service.engine
+        settings = engine.inventory.settings
+        probing = asyncio.create_task(
+            scheduler.for_engine(engine).run() if engine.background else engine.warm_up()
+        )
         try:
             async with agent_listener(settings.host, settings.agent_port, service.lb_state):
                 yield
         finally:
-            warm.cancel()
-            await service.engine.aclose()
+            probing.cancel()
+            await asyncio.gather(probing, return_exceptions=True)
+            await engine.aclose()
 
     api = FastAPI(
         title="lbhealth",
@@ -116,6 +118,7 @@ def build_api(service: LBHealth) -> FastAPI:
         description="Per-node health verdicts for load balancers (200 UP / 503 DOWN).",
         lifespan=lifespan,
     )
+    api.include_router(Metrics(service.engine, service.served).router())
 
     async def health(
         node: str,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from lbhealth.config import CheckSpec, Inventory, split_address
 from lbhealth.interpret import Rules, interpret
@@ -24,6 +25,10 @@ class Check:
     spec: CheckSpec
     timeout: float
     rules: Rules
+    #: Background mode: least seconds between two probes, and the age past which
+    #: the latest verdict no longer counts (it is served as DOWN ``stale``).
+    interval: float
+    max_age: float
 
     @property
     def key(self) -> tuple[str, str]:
@@ -50,6 +55,13 @@ class Check:
         return split_address(self.spec.address)
 
     @property
+    def host(self) -> str:
+        """The backend host this check loads (per-host probe limits key on it)."""
+        if self.spec.url is not None:
+            return urlsplit(self.spec.url).hostname or ""
+        return self.tcp_target()[0]
+
+    @property
     def tls_profile(self) -> bool | str:
         """The TLS settings this check needs from its shared HTTP client."""
         if not self.spec.tls_verify:
@@ -63,7 +75,7 @@ def _compile(pattern: str | None) -> re.Pattern[str] | None:
 
 def build_checks(inventory: Inventory) -> dict[str, list[Check]]:
     """Every node's checks, in inventory order, with settings defaults applied."""
-    default_timeout = inventory.settings.timeout
+    settings = inventory.settings
     built: dict[str, list[Check]] = {}
     for node, spec in inventory.nodes.items():
         names = inventory.check_names(node)
@@ -72,7 +84,9 @@ def build_checks(inventory: Inventory) -> dict[str, list[Check]]:
                 node=node,
                 name=name,
                 spec=check,
-                timeout=check.timeout or default_timeout,
+                timeout=(timeout := check.timeout or settings.timeout),
+                interval=(interval := check.interval or settings.interval),
+                max_age=settings.max_age or 3 * interval + timeout,
                 rules=Rules(
                     expect_status=check.expect_status,
                     expect=_compile(check.expect),
@@ -113,14 +127,34 @@ def judge(check: Check, observation: Observation, checked_at: float) -> CheckRes
     )
 
 
-def internal_failure(check: Check, exc: BaseException, checked_at: float) -> CheckResult:
-    """A bug in lbhealth is DOWN for that check, never a 500 for the monitor."""
+def _down(check: Check, reason: str, checked_at: float) -> CheckResult:
     return CheckResult(
         name=check.name,
         kind=check.kind,
         target=check.target,
         status=Status.DOWN,
-        reason=clean_reason(f"internal error while checking: {type(exc).__name__}: {exc}"),
+        reason=clean_reason(reason),
         latency=0.0,
         checked_at=checked_at,
+    )
+
+
+def internal_failure(check: Check, exc: BaseException, checked_at: float) -> CheckResult:
+    """A bug in lbhealth is DOWN for that check, never a 500 for the monitor."""
+    return _down(check, f"internal error while checking: {type(exc).__name__}: {exc}", checked_at)
+
+
+def not_probed_yet(check: Check, now: float) -> CheckResult:
+    """Background mode before a check's first probe: DOWN, since nothing says it is UP."""
+    return _down(check, "not probed yet", now)
+
+
+def stale(check: Check, latest: CheckResult, age: float) -> CheckResult:
+    """A verdict older than ``max_age`` (backend stuck past its timeout, scheduler
+    starved) is DOWN: the last word from a backend is no evidence it is UP now."""
+    return _down(
+        check,
+        f"stale: last verdict ({latest.status.value}) is {age:.0f}s old,"
+        f" max_age is {check.max_age:g}s",
+        latest.checked_at,
     )

@@ -60,9 +60,15 @@ def _apply_overrides(inventory: Inventory, host: str | None, port: int | None) -
 def cmd_serve(args: argparse.Namespace) -> int:
     from lbhealth.app import create_app
 
-    inventory = _apply_overrides(load_inventory(_config_path(args.config)), args.host, args.port)
+    path = _config_path(args.config)
+    inventory = _apply_overrides(load_inventory(path), args.host, args.port)
     settings = inventory.settings
     setup_logging(settings.log_level)
+    if args.workers > 1:
+        from lbhealth.workers import serve_workers
+
+        serve_workers(path, settings, args.workers)
+        return EXIT_OK
     config = _uvicorn_config(
         create_app(inventory), settings.host, settings.port, settings.log_level
     )
@@ -195,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="inventory file (default: $LBHEALTH_CONFIG)")
     serve.add_argument("--host", help="listen address (default: settings.host)")
     serve.add_argument("--port", type=int, help="listen port (default: settings.port)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes; each probes on its own"
+    )
     serve.set_defaults(func=cmd_serve)
 
     check = sub.add_parser("check-config", help="validate an inventory file")

@@ -80,6 +80,17 @@ class Settings(BaseSettings):
     agent_port: int | None = Field(
         None, ge=1, le=65535, description="TCP port of the HAProxy agent-check listener"
     )
+    # Background refresh (issue 5): see lbhealth/scheduler.py and README "Performance".
+    mode: Literal["background", "on-demand"] = Field(
+        "background", description="probe on a schedule, or when a monitor asks (cached)"
+    )
+    interval: Duration = Field(5.0, description="background mode: seconds between two probes")
+    jitter: float = Field(0.1, ge=0, le=1, description="fraction of interval added at random")
+    max_age: Duration | None = Field(
+        None, description="background mode: older verdicts are DOWN (default 3*interval+timeout)"
+    )
+    max_probes: int = Field(64, ge=1, description="probes in flight at most, all backends")
+    max_probes_per_host: int = Field(4, ge=1, description="probes in flight at most, per host")
 
     @classmethod
     def settings_customise_sources(
@@ -139,6 +150,7 @@ class CheckSpec(BaseModel):
     url: str | None = None
     address: str | None = None
     timeout: Duration | None = None
+    interval: Duration | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     tls_verify: bool = True
     ca_file: Path | None = None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 from cachetools import TTLCache
 
-from lbhealth.checks import Check, build_checks, internal_failure, judge
+from lbhealth.checks import Check, build_checks, internal_failure, judge, not_probed_yet, stale
 from lbhealth.config import Inventory
 from lbhealth.flap import Flap
 from lbhealth.history import History
@@ -27,6 +27,10 @@ from lbhealth.verdict import CheckResult, Status, aggregate
 log = logging.getLogger("lbhealth.engine")
 
 Key = tuple[str, str]
+#: Told of every probe: the check, its result and the reason kind (an Observation
+#: error kind such as ``timeout``, or ``ok``, ``verdict``, ``internal``): bounded
+#: label values for metrics, never free text.
+Observer = Callable[[Check, CheckResult, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +65,7 @@ class Engine:
     ) -> None:
         self.inventory = inventory
         self.checks: Mapping[str, list[Check]] = build_checks(inventory)
-        self._clock = clock
+        self.clock = clock
         self._wall = wall_clock
         total = sum(len(c) for c in self.checks.values())
         self._cache: TTLCache[Key, CheckResult] = TTLCache(
@@ -74,6 +78,11 @@ class Engine:
         #: The last verdict changes of every node.
         self.history = History(inventory.settings.history_size)
         self._flap = Flap()
+        #: Background mode reads ``latest`` (the scheduler fills it); on-demand probes.
+        self.background = inventory.settings.mode == "background"
+        #: ``clock`` time of each check's latest result, to judge its age.
+        self.probed_at: dict[Key, float] = {}
+        self.observers: list[Observer] = []
 
     @property
     def probed_all(self) -> bool:
@@ -109,16 +118,21 @@ class Engine:
         try:
             observation = await self._observe(check)
             result = judge(check, observation, self._wall())
+            kind = observation.error or ("ok" if result.status is Status.UP else "verdict")
         except Exception as exc:  # a bug here must not become a 500 for a monitor
             log.exception("check %s/%s failed internally", check.node, check.name)
             result = internal_failure(check, exc, self._wall())
+            kind = "internal"
         result = self._flap.apply(check.key, check.spec.rise, check.spec.fall, result)
-        self._record(check, result)
+        self._record(check, result, kind)
         return result
 
-    def _record(self, check: Check, result: CheckResult) -> None:
+    def _record(self, check: Check, result: CheckResult, kind: str) -> None:
         previous = self.latest.get(check.key)
         self.latest[check.key] = result
+        self.probed_at[check.key] = self.clock()
+        for observer in self.observers:
+            observer(check, result, kind)
         if previous is None or previous.status is not result.status:
             node_checks = self.checks[check.node]
             self.history.observe(
@@ -133,8 +147,21 @@ class Engine:
                 result.reason,
             )
 
+    def current(self, check: Check) -> CheckResult:
+        """Background mode: the latest result; DOWN when missing or older than max_age."""
+        latest = self.latest.get(check.key)
+        if latest is None:
+            return not_probed_yet(check, self._wall())
+        age = self.clock() - self.probed_at[check.key]
+        return latest if age <= check.max_age else stale(check, latest, age)
+
     async def result(self, check: Check) -> CheckResult:
-        """The cached result, or one shared fresh probe (single flight)."""
+        """On-demand mode: the cached result, or one shared fresh probe (single flight).
+
+        Background mode: :meth:`current`, never waiting on a backend.
+        """
+        if self.background:
+            return self.current(check)
         cached = self._cache.get(check.key)
         if cached is not None:
             return cached
@@ -160,6 +187,10 @@ class Engine:
             results: tuple[CheckResult, ...] = (await self.result(checks[0]),)
         else:
             results = tuple(await asyncio.gather(*(self.result(c) for c in checks)))
+        return self.verdict(name, results)
+
+    def verdict(self, name: str, results: tuple[CheckResult, ...]) -> NodeVerdict:
+        """Combine a node's check results (every check must be UP)."""
         status, reason = aggregate(results)
         return NodeVerdict(name, self.inventory.nodes[name].role, status, reason, results)
 

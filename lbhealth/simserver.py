@@ -50,6 +50,9 @@ class SimServer:
         self.hits: Counter[str] = Counter()
         #: Request headers of the latest request per path (names lower-cased).
         self.last_headers: dict[str, dict[str, str]] = {}
+        #: Requests being answered now, and the most at once (probe concurrency).
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self._server: asyncio.Server | None = None
 
     @property
@@ -82,12 +85,17 @@ class SimServer:
                 for k, _, v in (line.partition(":") for line in header_lines if line)
             }
             page = self.pages.get(path) or Page(404, [("Content-Type", "text/plain")], b"nope")
-            if page.delay:
-                await asyncio.sleep(page.delay)
-            if page.hold is not None:
-                await page.hold.wait()
-            writer.write(page.encode(head_only=method == "HEAD"))
-            await writer.drain()
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                if page.delay:
+                    await asyncio.sleep(page.delay)
+                if page.hold is not None:
+                    await page.hold.wait()
+                writer.write(page.encode(head_only=method == "HEAD"))
+                await writer.drain()
+            finally:
+                self.in_flight -= 1
         except (
             OSError,
             ValueError,

@@ -24,7 +24,12 @@ def jboss_node(server: SimServer, **extra: Any) -> dict[str, Any]:
 def inventory(
     nodes: dict[str, Any], state_file: Path | None = None, **settings: Any
 ) -> dict[str, Any]:
-    base: dict[str, Any] = {"cache_ttl": "200ms", "timeout": 2, "admin_token": TOKEN}
+    base: dict[str, Any] = {
+        "cache_ttl": "200ms",
+        "interval": "200ms",
+        "timeout": 2,
+        "admin_token": TOKEN,
+    }
     if state_file is not None:
         base["state_file"] = str(state_file)
     return {"settings": {**base, **settings}, "nodes": nodes}

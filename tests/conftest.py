@@ -73,8 +73,8 @@ def sim(bg: BackgroundLoop) -> Iterator[Callable[..., SimServer]]:
     """Factory: ``sim({"/": Page(...)})`` starts a counting HTTP backend."""
     started: list[SimServer] = []
 
-    def start(pages: dict[str, Page] | None = None) -> SimServer:
-        server = bg.run(SimServer(pages).start())
+    def start(pages: dict[str, Page] | None = None, host: str = "127.0.0.1") -> SimServer:
+        server = bg.run(SimServer(pages, host).start())
         started.append(server)
         return server
 
@@ -117,14 +117,29 @@ def start_lbhealth(inventory: dict[str, Any]) -> tuple[Running, threading.Thread
     return Running(f"http://127.0.0.1:{port}", app, server), thread
 
 
+def wait_ready(instance: Running, timeout: float = 15) -> None:
+    """Wait until every check was probed once (``/readyz``), as a deployment would."""
+    for _ in range(int(timeout / 0.02)):
+        if instance.app.engine.probed_all:
+            return
+        threading.Event().wait(0.02)
+    raise AssertionError("lbhealth did not become ready")
+
+
 @pytest.fixture
-def lbhealth_server() -> Iterator[Callable[[dict[str, Any]], Running]]:
-    """Factory: ``lbhealth_server(inventory_dict)`` serves it on a free port."""
+def lbhealth_server() -> Iterator[Callable[..., Running]]:
+    """Factory: ``lbhealth_server(inventory_dict)`` serves it on a free port.
+
+    It returns once every check was probed once (``ready=False``: at once), so
+    a test's first request sees real verdicts in both refresh modes.
+    """
     running: list[tuple[Running, threading.Thread]] = []
 
-    def start(inventory: dict[str, Any]) -> Running:
+    def start(inventory: dict[str, Any], ready: bool = True) -> Running:
         pair = start_lbhealth(inventory)
         running.append(pair)
+        if ready:
+            wait_ready(pair[0])
         return pair[0]
 
     yield start

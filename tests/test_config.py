@@ -194,3 +194,19 @@ def test_repeated_check_kinds_get_unique_names() -> None:
         )
     )
     assert inventory.check_names("app1") == ["jsp", "jsp-2", "login"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "error"),
+    [
+        ({"mode": "lazy"}, "settings.mode: Input should be 'background' or 'on-demand'"),
+        ({"jitter": 2}, "settings.jitter: Input should be less than or equal to 1"),
+        ({"max_probes": 0}, "settings.max_probes: Input should be greater than or equal to 1"),
+        ({"interval": "0s"}, "settings.interval: a duration must be positive"),
+    ],
+)
+def test_refresh_settings_are_validated(settings: dict[str, object], error: str) -> None:
+    data = {"settings": settings, "nodes": {"a": {"checks": [{"kind": "tcp", "address": "a:1"}]}}}
+    with pytest.raises(ConfigError) as info:
+        parse_inventory(data)
+    assert any(line.startswith(error) for line in info.value.errors), info.value.errors

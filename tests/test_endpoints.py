@@ -16,7 +16,7 @@ from lbhealth.simserver import Page, SimServer
 from tests.conftest import BackgroundLoop, Running
 
 Sim = Callable[..., SimServer]
-Serve = Callable[[dict[str, Any]], Running]
+Serve = Callable[..., Running]
 
 
 def read_all(sock: socket.socket) -> bytes:
@@ -176,7 +176,7 @@ def test_livez_and_readyz(sim: Sim, lbhealth_server: Serve) -> None:
 
 def test_readyz_waits_for_first_probe(sim: Sim, lbhealth_server: Serve) -> None:
     backend = sim({"/": Page(200, [("Server", "Microsoft-IIS/10.0")], b"ok", delay=2.0)})
-    lb = lbhealth_server(one_node(backend.url(), timeout=5))
+    lb = lbhealth_server(one_node(backend.url(), timeout=5), ready=False)
     response = httpx.get(f"{lb.url}/readyz?verbose")
     assert response.status_code == 503
     assert "[-]probes failed: 1 check(s) not probed yet: web1/iis" in response.text
@@ -191,7 +191,7 @@ def test_openapi_docs_available(sim: Sim, lbhealth_server: Serve) -> None:
 
 def test_verdict_is_cached_for_ttl(sim: Sim, lbhealth_server: Serve) -> None:
     backend = sim({"/": IIS_APPPOOL_STOPPED})
-    lb = lbhealth_server(one_node(backend.url(), cache_ttl=30))
+    lb = lbhealth_server(one_node(backend.url(), mode="on-demand", cache_ttl=30))
     with httpx.Client() as client:
         for _ in range(50):
             assert client.get(f"{lb.url}/health/web1").status_code == 503
@@ -207,7 +207,7 @@ def test_single_flight_500_concurrent_requests_one_probe(
     backend = sim(
         {"/": Page(200, [("Server", "Microsoft-IIS/10.0")], b"<html>IIS</html>", hold=gate)}
     )
-    lb = lbhealth_server(one_node(backend.url(), cache_ttl=2, timeout=30))
+    lb = lbhealth_server(one_node(backend.url(), mode="on-demand", cache_ttl=2, timeout=30))
     while httpx.get(f"{lb.url}/readyz").status_code != 200:
         time.sleep(0.05)
     assert backend.hits["/"] == 1  # the warm-up probe
@@ -235,7 +235,9 @@ def test_single_flight_500_concurrent_requests_one_probe(
 
 def test_hanging_backend_answers_503_within_timeout(sim: Sim, lbhealth_server: Serve) -> None:
     backend = sim({"/": Page(200, [], b"late", delay=60)})
-    lb = lbhealth_server(one_node(backend.url(), timeout="1s", cache_ttl=60))
+    lb = lbhealth_server(
+        one_node(backend.url(), mode="on-demand", timeout="1s", cache_ttl=60), ready=False
+    )
     start = time.monotonic()
     response = httpx.get(f"{lb.url}/health/web1", timeout=10)
     elapsed = time.monotonic() - start

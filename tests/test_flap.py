@@ -64,7 +64,9 @@ def test_held_result_keeps_state_and_says_why() -> None:
 def test_node_with_fall_2_survives_one_failed_probe(sim: Sim, lbhealth_server: Serve) -> None:
     backend = sim({"/": JBOSS_WELCOME})
     check = {"kind": "jboss", "url": backend.url(), "rise": 2, "fall": 2}
-    lb = lbhealth_server(inventory({"app1": {"checks": [check]}}, cache_ttl="1ms"))
+    lb = lbhealth_server(
+        inventory({"app1": {"checks": [check]}}, mode="on-demand", cache_ttl="1ms")
+    )
     wait_until(lambda: httpx.get(f"{lb.url}/readyz").status_code, lambda c: c == 200)
 
     def health() -> tuple[int, str]:
