@@ -26,6 +26,9 @@ from lbhealth.answer import STATE_HEADER, MonitorAnswer, monitor_answer, node_js
 from lbhealth.cluster_api import ROLE_PREFIX, build_router
 from lbhealth.config import Inventory
 from lbhealth.engine import Engine, NodeVerdict
+from lbhealth.reload import install_sighup
+from lbhealth.reload_api import build_reload_router
+from lbhealth.request_id import RequestIdMiddleware
 from lbhealth.verdict import clean_reason
 
 log = logging.getLogger("lbhealth.app")
@@ -52,9 +55,11 @@ def _wants_json(scope: Scope) -> bool:
 class LBHealth:
     """The ASGI application: fast path for monitors, FastAPI for the rest."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, config_path: str | None = None) -> None:
         self.engine = engine
         self.admin = AdminStore(engine.inventory)
+        #: The inventory file, for reloads (None: built in memory, cannot reload).
+        self.config_path = config_path
         self.api = build_api(self)
         self.api.include_router(build_admin_router(self.admin, engine.inventory.settings))
 
@@ -103,10 +108,12 @@ def build_api(service: LBHealth) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         warm = asyncio.create_task(service.engine.warm_up())
         settings = service.engine.inventory.settings
+        uninstall_sighup = install_sighup(service)
         try:
             async with agent_listener(settings.host, settings.agent_port, service.lb_state):
                 yield
         finally:
+            uninstall_sighup()
             warm.cancel()
             await service.engine.aclose()
 
@@ -192,9 +199,11 @@ def build_api(service: LBHealth) -> FastAPI:
         lines.append("readyz check passed" if ok else "readyz check failed")
         return PlainTextResponse("\n".join(lines) + "\n", 200 if ok else 503, TEXT_HEADERS)
 
+    api.include_router(build_reload_router(service))
+    api.add_middleware(RequestIdMiddleware)
     return api
 
 
-def create_app(inventory: Inventory) -> LBHealth:
-    """The ASGI app for an inventory."""
-    return LBHealth(Engine(inventory))
+def create_app(inventory: Inventory, config_path: str | None = None) -> LBHealth:
+    """The ASGI app for an inventory; ``config_path`` is where reloads read it again."""
+    return LBHealth(Engine(inventory), config_path)

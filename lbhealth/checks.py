@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from lbhealth.config import CheckSpec, Inventory, split_address
 from lbhealth.interpret import Rules, interpret
 from lbhealth.probe import HttpTarget, Observation
+from lbhealth.redact import redact, secret_values
 from lbhealth.verdict import CheckResult, Outcome, Status, clean_reason
 
 
@@ -48,6 +49,11 @@ class Check:
     def tcp_target(self) -> tuple[str, int]:
         assert self.spec.address is not None
         return split_address(self.spec.address)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Configured credentials that no reason may quote (backends echo requests)."""
+        return secret_values(self.spec.url, self.spec.headers)
 
     @property
     def tls_profile(self) -> bool | str:
@@ -106,7 +112,7 @@ def judge(check: Check, observation: Observation, checked_at: float) -> CheckRes
         kind=check.kind,
         target=check.target,
         status=outcome.status,
-        reason=outcome.reason,
+        reason=redact(outcome.reason, check.secrets),
         latency=observation.elapsed,
         checked_at=checked_at,
         details=outcome.details,
@@ -120,7 +126,10 @@ def internal_failure(check: Check, exc: BaseException, checked_at: float) -> Che
         kind=check.kind,
         target=check.target,
         status=Status.DOWN,
-        reason=clean_reason(f"internal error while checking: {type(exc).__name__}: {exc}"),
+        reason=redact(
+            clean_reason(f"internal error while checking: {type(exc).__name__}: {exc}"),
+            check.secrets,
+        ),
         latency=0.0,
         checked_at=checked_at,
     )

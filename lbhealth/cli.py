@@ -8,10 +8,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -21,12 +22,19 @@ from lbhealth.config import HTTP_KINDS, ConfigError, Inventory, load_inventory, 
 from lbhealth.logs import setup_logging
 from lbhealth.presets import explain
 
+if TYPE_CHECKING:
+    from lbhealth.app import LBHealth
+
 EXIT_OK, EXIT_DOWN, EXIT_USAGE = 0, 1, 2
 
 
-def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
+def _uvicorn_config(app: LBHealth, host: str, port: int, log_level: str) -> uvicorn.Config:
     # httptools, not h11: h11 rejects HTTP/1.1 requests without a Host header,
     # which some load-balancer monitors send.
+    # Client-side limits (README, "Client-side limits"): idle keep-alive sockets
+    # are closed after keep_alive_timeout; past max_connections uvicorn answers
+    # 503 rather than exhausting file descriptors.
+    settings = app.engine.inventory.settings
     return uvicorn.Config(
         app,
         host=host,
@@ -36,9 +44,10 @@ def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.C
         lifespan="on",
         log_config=None,
         log_level=log_level,
-        access_log=False,
+        access_log=settings.access_log,
         server_header=False,
-        timeout_keep_alive=5,
+        timeout_keep_alive=math.ceil(settings.keep_alive_timeout),
+        limit_concurrency=settings.max_connections,
     )
 
 
@@ -60,11 +69,12 @@ def _apply_overrides(inventory: Inventory, host: str | None, port: int | None) -
 def cmd_serve(args: argparse.Namespace) -> int:
     from lbhealth.app import create_app
 
-    inventory = _apply_overrides(load_inventory(_config_path(args.config)), args.host, args.port)
+    path = _config_path(args.config)
+    inventory = _apply_overrides(load_inventory(path), args.host, args.port)
     settings = inventory.settings
     setup_logging(settings.log_level)
     config = _uvicorn_config(
-        create_app(inventory), settings.host, settings.port, settings.log_level
+        create_app(inventory, config_path=path), settings.host, settings.port, settings.log_level
     )
     uvicorn.Server(config).run()
     return EXIT_OK

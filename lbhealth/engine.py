@@ -64,9 +64,7 @@ class Engine:
         self._clock = clock
         self._wall = wall_clock
         total = sum(len(c) for c in self.checks.values())
-        self._cache: TTLCache[Key, CheckResult] = TTLCache(
-            maxsize=max(total, 1), ttl=inventory.settings.cache_ttl, timer=clock
-        )
+        self._cache = self._new_cache(total, inventory.settings.cache_ttl)
         self._inflight: dict[Key, asyncio.Future[CheckResult]] = {}
         self._clients: dict[bool | str, httpx.AsyncClient] = {}
         #: The most recent result of every check that has run at least once.
@@ -117,6 +115,8 @@ class Engine:
         return result
 
     def _record(self, check: Check, result: CheckResult) -> None:
+        if not self._is_current(check):
+            return  # probed under a config that a reload has since replaced
         previous = self.latest.get(check.key)
         self.latest[check.key] = result
         if previous is None or previous.status is not result.status:
@@ -124,14 +124,25 @@ class Engine:
             self.history.observe(
                 check.node, (self.latest.get(c.key) for c in node_checks), result.checked_at
             )
+            old = previous.status.value if previous else "none"
             log.info(
                 "verdict %s/%s: %s -> %s %s",
                 check.node,
                 check.name,
-                previous.status.value if previous else "none",
+                old,
                 result.status.value,
                 result.reason,
+                extra={
+                    "node": check.node,
+                    "check": check.name,
+                    "old": old,
+                    "new": result.status.value,
+                    "reason": result.reason,
+                },
             )
+
+    def _is_current(self, check: Check) -> bool:
+        return check in self.checks.get(check.node, ())
 
     async def result(self, check: Check) -> CheckResult:
         """The cached result, or one shared fresh probe (single flight)."""
@@ -148,10 +159,12 @@ class Engine:
     async def _fill(self, check: Check) -> CheckResult:
         try:
             result = await self.run(check)
-            self._cache[check.key] = result
+            if self._is_current(check):
+                self._cache[check.key] = result
             return result
         finally:
-            self._inflight.pop(check.key, None)
+            if self._is_current(check):
+                self._inflight.pop(check.key, None)
 
     async def node(self, name: str) -> NodeVerdict:
         """A node's verdict: every check (cached or probed concurrently) must be UP."""
@@ -169,6 +182,33 @@ class Engine:
     async def warm_up(self) -> None:
         """Probe every check once, so readiness does not wait for the first monitor."""
         await self.all_nodes()
+
+    def reconfigure(self, inventory: Inventory) -> dict[str, int]:
+        """Serve ``inventory`` from now on, keeping what is known about unchanged checks.
+
+        A check is unchanged when its node, name and resolved spec are identical:
+        its latest result and cached verdict stay, so a reload neither makes
+        lbhealth unready nor sends a burst of probes. Changed and new checks start
+        afresh; probes already running for replaced checks finish but are not
+        recorded. Synchronous, so on the event loop no request sees half of it.
+        """
+        before = {c.key: c for checks in self.checks.values() for c in checks}
+        after = build_checks(inventory)
+        current = [c for checks in after.values() for c in checks]
+        kept = {c.key for c in current if before.get(c.key) == c}
+        ttl = inventory.settings.cache_ttl
+        if ttl != self.inventory.settings.cache_ttl or len(current) > self._cache.maxsize:
+            self._cache = self._new_cache(len(current), ttl)  # cached verdicts expire early
+        for key in set(before) - kept:
+            self._cache.pop(key, None)
+            self._inflight.pop(key, None)
+            self.latest.pop(key, None)
+        self.inventory, self.checks = inventory, after
+        removed = set(before) - {c.key for c in current}
+        return {"kept": len(kept), "new": len(current) - len(kept), "removed": len(removed)}
+
+    def _new_cache(self, size: int, ttl: float) -> TTLCache[Key, CheckResult]:
+        return TTLCache(maxsize=max(size, 1), ttl=ttl, timer=self._clock)
 
     async def aclose(self) -> None:
         for client in self._clients.values():
