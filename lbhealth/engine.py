@@ -27,6 +27,7 @@ from lbhealth.verdict import CheckResult, Status, aggregate
 log = logging.getLogger("lbhealth.engine")
 
 Key = tuple[str, str]
+_MAX_CACHED = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +64,7 @@ class Engine:
         self.checks: Mapping[str, list[Check]] = build_checks(inventory)
         self._clock = clock
         self._wall = wall_clock
-        total = sum(len(c) for c in self.checks.values())
-        self._cache = self._new_cache(total, inventory.settings.cache_ttl)
+        self._cache = self._new_cache(inventory.settings.cache_ttl)
         self._inflight: dict[Key, asyncio.Future[CheckResult]] = {}
         self._clients: dict[bool | str, httpx.AsyncClient] = {}
         #: The most recent result of every check that has run at least once.
@@ -196,9 +196,8 @@ class Engine:
         after = build_checks(inventory)
         current = [c for checks in after.values() for c in checks]
         kept = {c.key for c in current if before.get(c.key) == c}
-        ttl = inventory.settings.cache_ttl
-        if ttl != self.inventory.settings.cache_ttl or len(current) > self._cache.maxsize:
-            self._cache = self._new_cache(len(current), ttl)  # cached verdicts expire early
+        if inventory.settings.cache_ttl != self.inventory.settings.cache_ttl:
+            self._cache = self._new_cache(inventory.settings.cache_ttl)  # verdicts expire early
         for key in set(before) - kept:
             self._cache.pop(key, None)
             self._inflight.pop(key, None)
@@ -207,8 +206,10 @@ class Engine:
         removed = set(before) - {c.key for c in current}
         return {"kept": len(kept), "new": len(current) - len(kept), "removed": len(removed)}
 
-    def _new_cache(self, size: int, ttl: float) -> TTLCache[Key, CheckResult]:
-        return TTLCache(maxsize=max(size, 1), ttl=ttl, timer=self._clock)
+    def _new_cache(self, ttl: float) -> TTLCache[Key, CheckResult]:
+        # Entries are keyed by configured checks, so the cache never holds more
+        # than the inventory has; the bound only has to survive reloads that add checks.
+        return TTLCache(maxsize=_MAX_CACHED, ttl=ttl, timer=self._clock)
 
     async def aclose(self) -> None:
         for client in self._clients.values():

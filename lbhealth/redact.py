@@ -8,6 +8,7 @@ page that echoes the request, say) has the secret values replaced.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
@@ -41,8 +42,12 @@ def secret_values(url: str | None, headers: Mapping[str, str]) -> tuple[str, ...
             found.add(value.strip().rpartition(" ")[2])
     if url is not None:
         userinfo = urlsplit(url).netloc.rpartition("@")[0]
-        for part in userinfo.split(":"):
-            found.update((part, unquote(part)))
+        if userinfo:
+            plain = unquote(userinfo)
+            # httpx sends URL credentials as Basic auth: an echo shows them base64-encoded.
+            found.add(base64.b64encode(plain.encode()).decode())
+            for part in (*userinfo.split(":"), *plain.split(":")):
+                found.add(part)
     return tuple(sorted((v for v in found if len(v) >= _MIN_SECRET), key=len, reverse=True))
 
 

@@ -33,6 +33,7 @@ class Conn:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     sent: int = 0
+    request: bytes = b""  # the request head, for faults that echo it
 
     async def send(self, data: bytes) -> None:
         self.writer.write(data)
@@ -161,7 +162,7 @@ class FaultServer:
         conn = Conn(reader, writer)
         path = "?"
         try:
-            request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            conn.request = request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
             path = request.split(b" ", 2)[1].decode("latin-1").split("?", 1)[0]
             self.hits[path] += 1
             await self.faults.get(path, respond(head("404 Not Found", "Content-Length: 0")))(conn)
