@@ -21,6 +21,7 @@ from lbhealth.cli_lb import add_lb_commands
 from lbhealth.config import HTTP_KINDS, ConfigError, Inventory, load_inventory, parse_inventory
 from lbhealth.logs import setup_logging
 from lbhealth.presets import explain
+from lbhealth.serving import BoundedHttpToolsProtocol
 
 if TYPE_CHECKING:
     from lbhealth.app import LBHealth
@@ -30,7 +31,7 @@ EXIT_OK, EXIT_DOWN, EXIT_USAGE = 0, 1, 2
 
 def _uvicorn_config(app: LBHealth, host: str, port: int, log_level: str) -> uvicorn.Config:
     # httptools, not h11: h11 rejects HTTP/1.1 requests without a Host header,
-    # which some load-balancer monitors send.
+    # which some load-balancer monitors send (lbhealth.serving caps its heads).
     # Client-side limits (README, "Client-side limits"): idle keep-alive sockets
     # are closed after keep_alive_timeout; past max_connections uvicorn answers
     # 503 rather than exhausting file descriptors.
@@ -39,7 +40,7 @@ def _uvicorn_config(app: LBHealth, host: str, port: int, log_level: str) -> uvic
         app,
         host=host,
         port=port,
-        http="httptools",
+        http=BoundedHttpToolsProtocol,
         loop="auto",
         lifespan="on",
         log_config=None,
