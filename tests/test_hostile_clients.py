@@ -19,22 +19,10 @@ from lbhealth.config import parse_inventory
 from lbhealth.demo import IIS_WELCOME
 from lbhealth.simserver import SimServer
 from tests.conftest import Running
+from tests.test_endpoints import raw_request
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]
-
-
-def raw(port: int, request: bytes, timeout: float = 5) -> bytes:
-    """Send exact bytes (httpx refuses many of these) and read the whole answer."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(request)
-        chunks = []
-        try:
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        except ConnectionResetError:
-            pass
-    return b"".join(chunks)
 
 
 def status_of(answer: bytes) -> int:
@@ -82,7 +70,7 @@ def test_hostile_node_names_are_clean_4xx_without_probe(
 ) -> None:
     lb, backend = served
     before = backend.hits["/"]
-    answer = raw(
+    answer = raw_request(
         lb.port, method + b" " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     )
     assert status_of(answer) in (400, 404, 414, 422), answer[:200]
@@ -115,7 +103,7 @@ def test_no_request_makes_lbhealth_probe_an_address_it_names(
     lb, _ = served
     victim = sim({"/": IIS_WELCOME, "/health/web1": IIS_WELCOME})
     request = request_bytes.replace(b"{victim}", str(victim.port).encode())
-    answer = raw(lb.port, request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
+    answer = raw_request(lb.port, request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
     assert status_of(answer) in (200, 401, 403, 404, 503), answer[:200]
     time.sleep(0.1)  # a probe, if any were started, would have reached the victim by now
     assert sum(victim.hits.values()) == 0
@@ -175,7 +163,9 @@ def test_connections_past_max_connections_get_503_not_a_hang(
     lb = lbhealth_server(one_node(sim({"/": IIS_WELCOME}).url(), max_connections=20))
     with ExitStack() as stack:
         idle_sockets(lb.port, 25, stack)
-        answer = raw(lb.port, b"GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = raw_request(
+            lb.port, b"GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
     assert status_of(answer) == 503
     # Once the idle sockets are gone, service resumes.
     assert httpx.get(f"{lb.url}/livez", timeout=5).status_code == 200
@@ -189,7 +179,7 @@ def test_oversized_request_heads_are_refused_cleanly(
     before = backend.hits["/"]
     request = b"GET /health/web1 HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * size + b"\r\n\r\n"
     try:
-        answer = raw(lb.port, request)
+        answer = raw_request(lb.port, request)
     except (BrokenPipeError, ConnectionResetError):
         answer = b""  # refused before we finished sending: also clean
     # 400 from lbhealth.serving's cap; httptools alone would buffer any size.
