@@ -344,3 +344,20 @@ def test_sighup_reloads_a_real_process_without_dropping_requests(sim: Sim, tmp_p
         ("error", "SIGHUP"),
     ]
     assert reloads[1]["errors"] == ["nodes: needs at least one entry"]
+
+
+def test_drain_and_maint_actions_are_logged_with_the_request_id(
+    sim: Sim, lbhealth_server: Serve, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    path = write(tmp_path / "inv.yaml", config({"web1": sim({"/": IIS_WELCOME}).url()}))
+    lb = lbhealth_server(path)
+    response = httpx.put(
+        f"{lb.url}/admin/nodes/web1/state",
+        json={"state": "drain", "reason": "patching"},
+        headers={**AUTH, "X-Request-ID": "change-1234"},
+    )
+    assert response.status_code == 200 and response.headers["x-request-id"] == "change-1234"
+    changes = [r for r in caplog.records if r.getMessage().startswith("admin state web1")]
+    assert [r.__dict__.get("request_id") for r in changes] == ["change-1234"]
+    assert all(TOKEN not in line for line in log_lines(caplog))
