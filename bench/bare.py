@@ -14,8 +14,9 @@ from starlette.types import Receive, Scope, Send
 
 from lbhealth.answers import text_messages
 from lbhealth.cli import _uvicorn_config
+from lbhealth.config import Settings
 
-START, BODY = text_messages(200, b"UP\n")
+START, BODY = text_messages(200, b"UP\n", "up")
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -25,4 +26,5 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 if __name__ == "__main__":
-    uvicorn.Server(_uvicorn_config(app, "127.0.0.1", int(sys.argv[1]), "warning")).run()
+    config = _uvicorn_config(app, "127.0.0.1", int(sys.argv[1]), "warning", Settings())
+    uvicorn.Server(config).run()

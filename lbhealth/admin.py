@@ -115,23 +115,34 @@ class AdminStore:
 
     def __init__(self, inventory: Inventory, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._path = inventory.settings.state_file
-        self._declared = {
+        self._api: dict[str, AdminEntry] = {}
+        #: Called with a node's name after each change (the prebuilt answers listen).
+        self.listeners: list[Callable[[str], None]] = []
+        self.follow(inventory)
+
+    def follow(self, inventory: Inventory) -> None:
+        """Take the inventory's nodes and declarations: at start and on a config reload.
+
+        API-set states of nodes still in the inventory survive a reload (from the
+        state file, or from memory without one). Raises ConfigError, changing
+        nothing, when the state file is unreadable.
+        """
+        path = inventory.settings.state_file
+        declared = {
             node: AdminEntry(spec.admin_state, clean_reason(spec.admin_reason or ""), "inventory")
             if spec.admin_state != "enabled" or spec.admin_reason
             else AdminEntry("enabled", "", "default")
             for node, spec in inventory.nodes.items()
         }
-        loaded = read_state_file(self._path) if self._path else {}
-        stale = sorted(set(loaded) - set(self._declared))
+        loaded = read_state_file(path) if path else self._api
+        stale = sorted(set(loaded) - set(declared))
         if stale:
             log.warning(
                 "state file names nodes not in the inventory; ignoring them",
-                extra={"state_file": str(self._path), "nodes": stale},
+                extra={"state_file": str(path), "nodes": stale},
             )
-        self._api = {n: e for n, e in loaded.items() if n in self._declared}
-        #: Called with the node's name after each change (the prebuilt answers listen).
-        self.listeners: list[Callable[[str], None]] = []
+        self._path, self._declared = path, declared
+        self._api = {n: e for n, e in loaded.items() if n in declared}
 
     def __contains__(self, node: object) -> bool:
         return node in self._declared

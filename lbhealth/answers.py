@@ -72,6 +72,12 @@ class AnswerBook:
         engine.observers.append(self._on_probe)
         admin.listeners.append(self.rebuild)
 
+    def reset(self) -> None:
+        """After a reload: forget every answer, rebuild those whose checks all have results."""
+        self.answers.clear()
+        for node in self.engine.checks:
+            self.rebuild(node)
+
     def _on_probe(self, check: Check, _result: CheckResult, _kind: str) -> None:
         self.rebuild(check.node)
 

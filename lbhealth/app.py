@@ -28,6 +28,9 @@ from lbhealth.cluster_api import ROLE_PREFIX, build_router
 from lbhealth.config import Inventory
 from lbhealth.engine import Engine, NodeVerdict
 from lbhealth.metrics import Metrics
+from lbhealth.reload import install_sighup
+from lbhealth.reload_api import build_reload_router
+from lbhealth.request_id import RequestIdMiddleware
 from lbhealth.verdict import clean_reason
 
 log = logging.getLogger("lbhealth.app")
@@ -50,13 +53,48 @@ def _wants_json(scope: Scope) -> bool:
 class LBHealth:
     """The ASGI application: fast path for monitors, FastAPI for the rest."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, config_path: str | None = None) -> None:
         self.engine = engine
         self.admin = AdminStore(engine.inventory)
         self.answers = AnswerBook(engine, self.admin)
         self.served = ServedCounts()
+        #: The inventory file, for reloads (None: built in memory, cannot reload).
+        self.config_path = config_path
+        self._probing: asyncio.Task[None] | None = None
+        self._retired: set[asyncio.Task[None]] = set()
         self.api = build_api(self)
         self.api.include_router(build_admin_router(self.admin, engine.inventory.settings))
+
+    def start_probing(self) -> None:
+        """Background mode: run the scheduler; on-demand mode: probe every check once."""
+        engine = self.engine
+        self._probing = asyncio.create_task(
+            scheduler.for_engine(engine).run() if engine.background else engine.warm_up()
+        )
+
+    async def stop_probing(self) -> None:
+        if self._probing is not None:
+            self._probing.cancel()
+            await asyncio.gather(self._probing, return_exceptions=True)
+            self._probing = None
+
+    def reconfigure(self, inventory: Inventory) -> dict[str, int]:
+        """Serve a new, valid inventory, keeping what is known of unchanged checks.
+
+        Synchronous, so that no request sees half of it: the old probing task is
+        cancelled (its in-flight probes are not recorded), the engine and the
+        prebuilt answers switch, and probing restarts; unchanged checks keep
+        their schedule instead of being probed again at once.
+        """
+        retiring = self._probing
+        if retiring is not None:
+            retiring.cancel()
+            self._retired.add(retiring)
+            retiring.add_done_callback(self._retired.discard)
+        counts = self.engine.reconfigure(inventory)
+        self.answers.reset()
+        self.start_probing()
+        return counts
 
     async def lb_state(self, name: str) -> tuple[NodeVerdict, AdminEntry, int | None] | None:
         """Verdict, admin state and agent weight of a node, for the agent-check."""
@@ -99,18 +137,16 @@ def build_api(service: LBHealth) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        engine = service.engine
-        settings = engine.inventory.settings
-        probing = asyncio.create_task(
-            scheduler.for_engine(engine).run() if engine.background else engine.warm_up()
-        )
+        settings = service.engine.inventory.settings
+        service.start_probing()
+        uninstall_sighup = install_sighup(service)
         try:
             async with agent_listener(settings.host, settings.agent_port, service.lb_state):
                 yield
         finally:
-            probing.cancel()
-            await asyncio.gather(probing, return_exceptions=True)
-            await engine.aclose()
+            uninstall_sighup()
+            await service.stop_probing()
+            await service.engine.aclose()
 
     api = FastAPI(
         title="lbhealth",
@@ -195,9 +231,11 @@ def build_api(service: LBHealth) -> FastAPI:
         lines.append("readyz check passed" if ok else "readyz check failed")
         return PlainTextResponse("\n".join(lines) + "\n", 200 if ok else 503, TEXT_HEADERS)
 
+    api.include_router(build_reload_router(service))
+    api.add_middleware(RequestIdMiddleware)
     return api
 
 
-def create_app(inventory: Inventory) -> LBHealth:
-    """The ASGI app for an inventory."""
-    return LBHealth(Engine(inventory))
+def create_app(inventory: Inventory, config_path: str | None = None) -> LBHealth:
+    """The ASGI app for an inventory; ``config_path`` is where reloads read it again."""
+    return LBHealth(Engine(inventory), config_path)

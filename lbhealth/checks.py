@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from lbhealth.config import CheckSpec, Inventory, split_address
 from lbhealth.interpret import Rules, interpret
 from lbhealth.probe import HttpTarget, Observation
+from lbhealth.redact import redact, secret_values
 from lbhealth.verdict import CheckResult, Outcome, Status, clean_reason
 
 
@@ -60,6 +61,11 @@ class Check:
         if self.spec.url is not None:
             return urlsplit(self.spec.url).hostname or ""
         return self.tcp_target()[0]
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Configured credentials that no reason may quote (backends echo requests)."""
+        return secret_values(self.spec.url, self.spec.headers)
 
     @property
     def tls_profile(self) -> bool | str:
@@ -120,7 +126,7 @@ def judge(check: Check, observation: Observation, checked_at: float) -> CheckRes
         kind=check.kind,
         target=check.target,
         status=outcome.status,
-        reason=outcome.reason,
+        reason=redact(outcome.reason, check.secrets),
         latency=observation.elapsed,
         checked_at=checked_at,
         details=outcome.details,
@@ -133,7 +139,7 @@ def _down(check: Check, reason: str, checked_at: float) -> CheckResult:
         kind=check.kind,
         target=check.target,
         status=Status.DOWN,
-        reason=clean_reason(reason),
+        reason=redact(clean_reason(reason), check.secrets),
         latency=0.0,
         checked_at=checked_at,
     )

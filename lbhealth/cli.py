@@ -8,37 +8,60 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from lbhealth import __version__, status_cli
 from lbhealth.cli_lb import add_lb_commands
-from lbhealth.config import HTTP_KINDS, ConfigError, Inventory, load_inventory, parse_inventory
+from lbhealth.config import (
+    HTTP_KINDS,
+    ConfigError,
+    Inventory,
+    Settings,
+    load_inventory,
+    parse_inventory,
+)
 from lbhealth.logs import setup_logging
 from lbhealth.presets import explain
+from lbhealth.serving import BoundedHttpToolsProtocol
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 EXIT_OK, EXIT_DOWN, EXIT_USAGE = 0, 1, 2
 
 
-def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
+def _uvicorn_config(
+    app: ASGIApp | str, host: str, port: int, log_level: str, settings: Settings | None = None
+) -> uvicorn.Config:
     # httptools, not h11: h11 rejects HTTP/1.1 requests without a Host header,
-    # which some load-balancer monitors send.
+    # which some load-balancer monitors send (lbhealth.serving caps its heads).
+    # Client-side limits (README, "Client-side limits"): idle keep-alive sockets
+    # are closed after keep_alive_timeout; past max_connections uvicorn answers
+    # 503 rather than exhausting file descriptors.
+    if settings is None:
+        from lbhealth.app import LBHealth
+
+        assert isinstance(app, LBHealth), "only an LBHealth app brings its own settings"
+        settings = app.engine.inventory.settings
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        http="httptools",
+        http=BoundedHttpToolsProtocol,
         loop="auto",
         lifespan="on",
         log_config=None,
         log_level=log_level,
-        access_log=False,
+        access_log=settings.access_log,
         server_header=False,
-        timeout_keep_alive=5,
+        timeout_keep_alive=math.ceil(settings.keep_alive_timeout),
+        limit_concurrency=settings.max_connections,
     )
 
 
@@ -70,7 +93,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve_workers(path, settings, args.workers)
         return EXIT_OK
     config = _uvicorn_config(
-        create_app(inventory), settings.host, settings.port, settings.log_level
+        create_app(inventory, config_path=path), settings.host, settings.port, settings.log_level
     )
     uvicorn.Server(config).run()
     return EXIT_OK

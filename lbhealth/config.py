@@ -30,6 +30,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from lbhealth.redact import mask_url
 from lbhealth.units import parse_duration, parse_size
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -91,6 +92,13 @@ class Settings(BaseSettings):
     )
     max_probes: int = Field(64, ge=1, description="probes in flight at most, all backends")
     max_probes_per_host: int = Field(4, ge=1, description="probes in flight at most, per host")
+    max_connections: int = Field(
+        1000, ge=1, description="open client connections before new requests get uvicorn's 503"
+    )
+    keep_alive_timeout: Duration = Field(
+        5.0, gt=0, description="seconds an idle keep-alive client connection is kept open"
+    )
+    access_log: bool = Field(False, description="log one line per request served")
 
     @classmethod
     def settings_customise_sources(
@@ -168,12 +176,13 @@ class CheckSpec(BaseModel):
         if value is None:
             return None
         parts = urlsplit(value)
+        shown = mask_url(value)  # errors are logged and returned by the admin API
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) URL; write e.g. http://app1:9001/")
+            raise ValueError(f"{shown!r} is not an http(s) URL; write e.g. http://app1:9001/")
         try:
             parts.port  # noqa: B018 - raises on a bad port
         except ValueError:
-            raise ValueError(f"{value!r} has an invalid port") from None
+            raise ValueError(f"{shown!r} has an invalid port") from None
         return value
 
     @field_validator("address")
@@ -215,12 +224,7 @@ class CheckSpec(BaseModel):
         """Where the check points, safe to show: credentials in a URL are masked."""
         if self.url is None:
             return self.address or ""
-        parts = urlsplit(self.url)
-        if parts.username is None and parts.password is None:
-            return self.url
-        host = parts.hostname or ""
-        netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
-        return parts._replace(netloc=netloc).geturl()
+        return mask_url(self.url)
 
 
 def split_address(value: str) -> tuple[str, int]:

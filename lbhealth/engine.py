@@ -31,6 +31,7 @@ Key = tuple[str, str]
 #: error kind such as ``timeout``, or ``ok``, ``verdict``, ``internal``): bounded
 #: label values for metrics, never free text.
 Observer = Callable[[Check, CheckResult, str], None]
+_MAX_CACHED = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +68,7 @@ class Engine:
         self.checks: Mapping[str, list[Check]] = build_checks(inventory)
         self.clock = clock
         self._wall = wall_clock
-        total = sum(len(c) for c in self.checks.values())
-        self._cache: TTLCache[Key, CheckResult] = TTLCache(
-            maxsize=max(total, 1), ttl=inventory.settings.cache_ttl, timer=clock
-        )
+        self._cache = self._new_cache(inventory.settings.cache_ttl)
         self._inflight: dict[Key, asyncio.Future[CheckResult]] = {}
         self._clients: dict[bool | str, httpx.AsyncClient] = {}
         #: The most recent result of every check that has run at least once.
@@ -128,6 +126,8 @@ class Engine:
         return result
 
     def _record(self, check: Check, result: CheckResult, kind: str) -> None:
+        if not self._is_current(check):
+            return  # probed under a config that a reload has since replaced
         previous = self.latest.get(check.key)
         self.latest[check.key] = result
         self.probed_at[check.key] = self.clock()
@@ -138,13 +138,21 @@ class Engine:
             self.history.observe(
                 check.node, (self.latest.get(c.key) for c in node_checks), result.checked_at
             )
+            old = previous.status.value if previous else "none"
             log.info(
                 "verdict %s/%s: %s -> %s %s",
                 check.node,
                 check.name,
-                previous.status.value if previous else "none",
+                old,
                 result.status.value,
                 result.reason,
+                extra={
+                    "node": check.node,
+                    "check": check.name,
+                    "old": old,
+                    "new": result.status.value,
+                    "reason": result.reason,
+                },
             )
 
     def current(self, check: Check) -> CheckResult:
@@ -154,6 +162,9 @@ class Engine:
             return not_probed_yet(check, self._wall())
         age = self.clock() - self.probed_at[check.key]
         return latest if age <= check.max_age else stale(check, latest, age)
+
+    def _is_current(self, check: Check) -> bool:
+        return check in self.checks.get(check.node, ())
 
     async def result(self, check: Check) -> CheckResult:
         """On-demand mode: the cached result, or one shared fresh probe (single flight).
@@ -175,10 +186,12 @@ class Engine:
     async def _fill(self, check: Check) -> CheckResult:
         try:
             result = await self.run(check)
-            self._cache[check.key] = result
+            if self._is_current(check):
+                self._cache[check.key] = result
             return result
         finally:
-            self._inflight.pop(check.key, None)
+            if self._is_current(check):
+                self._inflight.pop(check.key, None)
 
     async def node(self, name: str) -> NodeVerdict:
         """A node's verdict: every check (cached or probed concurrently) must be UP."""
@@ -200,6 +213,36 @@ class Engine:
     async def warm_up(self) -> None:
         """Probe every check once, so readiness does not wait for the first monitor."""
         await self.all_nodes()
+
+    def reconfigure(self, inventory: Inventory) -> dict[str, int]:
+        """Serve ``inventory`` from now on, keeping what is known about unchanged checks.
+
+        A check is unchanged when its node, name and resolved spec are identical:
+        its latest result and cached verdict stay, so a reload neither makes
+        lbhealth unready nor sends a burst of probes. Changed and new checks start
+        afresh; probes already running for replaced checks finish but are not
+        recorded. Synchronous, so on the event loop no request sees half of it.
+        """
+        before = {c.key: c for checks in self.checks.values() for c in checks}
+        after = build_checks(inventory)
+        current = [c for checks in after.values() for c in checks]
+        kept = {c.key for c in current if before.get(c.key) == c}
+        if inventory.settings.cache_ttl != self.inventory.settings.cache_ttl:
+            self._cache = self._new_cache(inventory.settings.cache_ttl)  # verdicts expire early
+        for key in set(before) - kept:
+            self._cache.pop(key, None)
+            self._inflight.pop(key, None)
+            self.latest.pop(key, None)
+            self.probed_at.pop(key, None)
+        self.inventory, self.checks = inventory, after
+        self.background = inventory.settings.mode == "background"
+        removed = set(before) - {c.key for c in current}
+        return {"kept": len(kept), "new": len(current) - len(kept), "removed": len(removed)}
+
+    def _new_cache(self, ttl: float) -> TTLCache[Key, CheckResult]:
+        # Entries are keyed by configured checks, so the cache never holds more
+        # than the inventory has; the bound only has to survive reloads that add checks.
+        return TTLCache(maxsize=_MAX_CACHED, ttl=ttl, timer=self.clock)
 
     async def aclose(self) -> None:
         for client in self._clients.values():

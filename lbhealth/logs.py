@@ -29,6 +29,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+#: Libraries whose INFO lines would log every probe, with its full URL (and so
+#: any credentials in it): only their warnings get through.
+_QUIET = ("httpx", "httpcore")
+
+
+def quiet_libraries() -> None:
+    """Keep per-request lines of the HTTP client libraries out of the log."""
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def setup_logging(level: str = "info") -> None:
     """Send every logger (uvicorn's included) through one JSON handler on stderr."""
     handler = logging.StreamHandler()
@@ -39,3 +50,4 @@ def setup_logging(level: str = "info") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    quiet_libraries()

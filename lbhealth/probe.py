@@ -10,6 +10,8 @@ Bounds, because a backend may be hostile or broken:
 - at most ``max_body`` bytes read off the wire *and* at most ``max_body`` bytes
   after decompression (we decode gzip/deflate ourselves with a bounded
   decompressor, so a gzip bomb costs kilobytes, not gigabytes);
+- at most ``MAX_HEADER_BYTES`` of response headers (httpcore itself stops at
+  100 KiB; we refuse well-formed heads over 64 KiB too, as IIS and Tomcat do);
 - redirects are not followed unless the check asks, and then at most 5.
 """
 
@@ -31,6 +33,7 @@ from lbhealth.interpret import Answer
 
 USER_AGENT = f"lbhealth/{__version__}"
 MAX_REDIRECTS = 5
+MAX_HEADER_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,14 @@ class HttpTarget:
 
 class BodyTooLarge(Exception):
     """The body went past the configured cap."""
+
+
+class HeadersTooLarge(Exception):
+    """The response head went past ``MAX_HEADER_BYTES``."""
+
+
+def _head_size(response: httpx.Response) -> int:
+    return sum(len(k) + len(v) + 4 for k, v in response.headers.raw)
 
 
 class _BoundedDecoder:
@@ -144,6 +155,24 @@ def _connect_error_detail(exc: BaseException, url: httpx.URL) -> tuple[str, str]
     return "connect", f"cannot connect to {hostport}: {text}"
 
 
+_HEADERS_TOO_LARGE = ("too-large", f"response headers larger than the {MAX_HEADER_BYTES}-byte cap")
+
+
+def _protocol_error_detail(text: str) -> tuple[str, str]:
+    """Name what was wrong with the bytes, from h11's (sometimes misleading) message."""
+    text = text or "malformed HTTP"
+    if "without sending complete message body" in text or "incomplete" in text:
+        return "truncated", f"connection closed mid-body: {text}"
+    if "disconnected without sending a response" in text:
+        return "closed", "connection closed before any response"
+    if "Receive buffer too long" in text:
+        return _HEADERS_TOO_LARGE
+    if "illegal request line" in text:
+        # h11 says "request line" when a *response* starts with non-HTTP bytes.
+        return "bad-http", "not an HTTP response: the backend sent no valid status line"
+    return "bad-http", f"invalid HTTP from backend: {text}"
+
+
 async def probe_http(
     client: httpx.AsyncClient, target: HttpTarget, timeout: float, max_body: int
 ) -> Observation:
@@ -165,6 +194,8 @@ async def probe_http(
                 request, stream=True, follow_redirects=target.follow_redirects
             )
             try:
+                if _head_size(response) > MAX_HEADER_BYTES:
+                    raise HeadersTooLarge
                 phase = "reading the body"
                 decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), max_body)
                 async for chunk in response.aiter_raw():
@@ -180,19 +211,17 @@ async def probe_http(
         return done(None, "timeout", f"no complete answer within {timeout:g}s ({phase})")
     except BodyTooLarge:
         return done(None, "too-large", f"body larger than the {max_body}-byte cap")
+    except HeadersTooLarge:
+        return done(None, *_HEADERS_TOO_LARGE)
     except httpx.TooManyRedirects:
         return done(None, "redirects", f"more than {MAX_REDIRECTS} redirects")
     except httpx.ConnectError as exc:
         return done(None, *_connect_error_detail(exc, url))
     except httpx.RemoteProtocolError as exc:
-        text = str(exc) or "malformed HTTP"
-        if "without sending complete message body" in text or "incomplete" in text:
-            return done(None, "truncated", f"connection closed mid-body: {text}")
-        if "disconnected without sending a response" in text:
-            return done(None, "closed", "connection closed before any response")
-        return done(None, "bad-http", f"invalid HTTP from backend: {text}")
+        return done(None, *_protocol_error_detail(str(exc)))
     except httpx.ReadError as exc:
-        return done(None, "reset", f"connection reset while {phase}: {exc or 'read error'}")
+        why = f": {exc}" if str(exc) else ""
+        return done(None, "reset", f"connection reset by the backend while {phase}{why}")
     except httpx.DecodingError as exc:
         return done(None, "bad-http", f"undecodable body: {exc}")
     except ValueError as exc:

@@ -51,8 +51,10 @@ class Scheduler:
         max_probes_per_host: int,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        first_delay: Callable[[Check], float] = lambda _: 0.0,
     ) -> None:
         self._checks = list(checks)
+        self._first_delay = first_delay
         self._probe = probe
         self._jitter = jitter
         self._sleep = sleep
@@ -68,6 +70,10 @@ class Scheduler:
 
     async def _run(self, check: Check) -> None:
         spread = 1.0  # the first period spreads checks over a whole extra interval
+        wait = self._first_delay(check)
+        if wait > 0:  # a check kept across a reload continues its schedule
+            await self._sleep(wait)
+            spread = self._jitter
         while True:
             await self._probe_bounded(check)
             await self._sleep(next_delay(check.interval, spread, self._rng))
@@ -84,10 +90,16 @@ class Scheduler:
 def for_engine(engine: Engine) -> Scheduler:
     """The scheduler that keeps ``engine.latest`` fresh, with the inventory's limits."""
     settings = engine.inventory.settings
+
+    def first_delay(check: Check) -> float:
+        probed = engine.probed_at.get(check.key)
+        return 0.0 if probed is None else max(0.0, probed + check.interval - engine.clock())
+
     return Scheduler(
         (c for checks in engine.checks.values() for c in checks),
         engine.run,
         jitter=settings.jitter,
         max_probes=settings.max_probes,
         max_probes_per_host=settings.max_probes_per_host,
+        first_delay=first_delay,
     )

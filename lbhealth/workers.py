@@ -32,7 +32,11 @@ def serve_workers(config_path: str, settings: Settings, workers: int) -> None:
     """Bind once, then let uvicorn's supervisor run ``workers`` processes on the socket."""
     os.environ["LBHEALTH_CONFIG"] = str(Path(config_path).resolve())
     config = _uvicorn_config(
-        "lbhealth.workers:app_from_env", settings.host, settings.port, settings.log_level
+        "lbhealth.workers:app_from_env",
+        settings.host,
+        settings.port,
+        settings.log_level,
+        settings,
     )
     config.factory = True
     config.workers = workers

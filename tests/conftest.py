@@ -13,6 +13,7 @@ import shutil
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -20,7 +21,7 @@ import uvicorn
 
 from lbhealth.app import LBHealth, create_app
 from lbhealth.cli import _uvicorn_config
-from lbhealth.config import parse_inventory
+from lbhealth.config import load_inventory, parse_inventory
 from lbhealth.simserver import Page, SimServer, TcpListener
 
 T = TypeVar("T")
@@ -103,8 +104,12 @@ class Running:
         return int(self.url.rsplit(":", 1)[1])
 
 
-def start_lbhealth(inventory: dict[str, Any]) -> tuple[Running, threading.Thread]:
-    app = create_app(parse_inventory(inventory, "test"))
+def start_lbhealth(inventory: dict[str, Any] | Path) -> tuple[Running, threading.Thread]:
+    """Serve an inventory dict, or a config file (which the app can then reload)."""
+    if isinstance(inventory, Path):
+        app = create_app(load_inventory(inventory), config_path=str(inventory))
+    else:
+        app = create_app(parse_inventory(inventory, "test"))
     server = uvicorn.Server(_uvicorn_config(app, "127.0.0.1", 0, "warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -128,14 +133,14 @@ def wait_ready(instance: Running, timeout: float = 15) -> None:
 
 @pytest.fixture
 def lbhealth_server() -> Iterator[Callable[..., Running]]:
-    """Factory: ``lbhealth_server(inventory_dict)`` serves it on a free port.
+    """Factory: ``lbhealth_server(inventory_dict_or_file)`` serves it on a free port.
 
     It returns once every check was probed once (``ready=False``: at once), so
     a test's first request sees real verdicts in both refresh modes.
     """
     running: list[tuple[Running, threading.Thread]] = []
 
-    def start(inventory: dict[str, Any], ready: bool = True) -> Running:
+    def start(inventory: dict[str, Any] | Path, ready: bool = True) -> Running:
         pair = start_lbhealth(inventory)
         running.append(pair)
         if ready:

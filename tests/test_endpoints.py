@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import Callable
@@ -21,8 +22,9 @@ Serve = Callable[..., Running]
 
 def read_all(sock: socket.socket) -> bytes:
     chunks = []
-    while chunk := sock.recv(65536):
-        chunks.append(chunk)
+    with contextlib.suppress(ConnectionResetError):  # a refusal may reset after answering
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
     return b"".join(chunks)
 
 

@@ -1,0 +1,58 @@
+"""Keep configured secrets out of everything lbhealth shows: JSON, reasons, logs, errors.
+
+Checks may carry credentials (an ``Authorization`` header, ``user:password@``
+in a URL). lbhealth sends them to the backend and nowhere else: URLs are shown
+with their credentials masked, and any reason quoting backend output (an error
+page that echoes the request, say) has the secret values replaced.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+from urllib.parse import unquote, urlsplit
+
+MASK = "***"
+
+#: Header names whose values are credentials. Matching is by substring, so
+#: ``X-Api-Key`` and ``X-Auth-Token`` are covered too.
+_SENSITIVE = ("authorization", "cookie", "token", "key", "secret", "password", "auth")
+#: Shorter values are not redacted: masking "1" in every reason would hide real text.
+_MIN_SECRET = 4
+
+
+def mask_url(url: str) -> str:
+    """The URL with any ``user:password@`` replaced by ``***@``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return MASK
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=f"{MASK}@{parts.netloc.rpartition('@')[2]}").geturl()
+
+
+def secret_values(url: str | None, headers: Mapping[str, str]) -> tuple[str, ...]:
+    """Every configured value that must never be shown, longest first."""
+    found: set[str] = set()
+    for name, value in headers.items():
+        if any(word in name.lower() for word in _SENSITIVE):
+            found.add(value.strip())
+            # "Bearer abc" / "Basic abc": the credential alone may be echoed too.
+            found.add(value.strip().rpartition(" ")[2])
+    if url is not None:
+        userinfo = urlsplit(url).netloc.rpartition("@")[0]
+        if userinfo:
+            plain = unquote(userinfo)
+            # httpx sends URL credentials as Basic auth: an echo shows them base64-encoded.
+            found.add(base64.b64encode(plain.encode()).decode())
+            for part in (*userinfo.split(":"), *plain.split(":")):
+                found.add(part)
+    return tuple(sorted((v for v in found if len(v) >= _MIN_SECRET), key=len, reverse=True))
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret value replaced by ``***``."""
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text

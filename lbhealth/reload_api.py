@@ -1,0 +1,56 @@
+"""``POST /admin/reload``: reload the inventory file, token required.
+
+No ``from __future__ import annotations``: FastAPI must resolve the locally
+defined dependency type at route creation.
+"""
+
+import logging
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from lbhealth import request_id
+from lbhealth.auth import check_admin
+from lbhealth.reload import reload_inventory
+
+if TYPE_CHECKING:
+    from lbhealth.app import LBHealth
+
+log = logging.getLogger("lbhealth.admin")
+
+
+def build_reload_router(service: "LBHealth") -> APIRouter:
+    """The reload route, guarded by the current ``settings.admin_token``."""
+
+    def operator(request: Request) -> str:
+        token = service.engine.inventory.settings.admin_token
+        try:
+            return check_admin(request, token.get_secret_value() if token else None)
+        except HTTPException as exc:
+            log.warning(
+                "admin request refused: HTTP %s",
+                exc.status_code,
+                extra={"path": request.url.path, "status": exc.status_code},
+            )
+            raise
+
+    router = APIRouter(prefix="/admin", tags=["admin"])
+
+    @router.post(
+        "/reload",
+        responses={
+            401: {"description": "missing or wrong bearer token"},
+            403: {"description": "admin API disabled (no admin_token set)"},
+            422: {"description": "the config file is invalid; the previous one keeps serving"},
+        },
+    )
+    async def reload(who: Annotated[str, Depends(operator)]) -> JSONResponse:
+        """Reload the inventory from its file; unchanged checks keep their verdicts."""
+        result = reload_inventory(service, f"POST /admin/reload by {who}")
+        return JSONResponse(
+            {**result.to_json(), "request_id": request_id.current()},
+            200 if result.ok else 422,
+        )
+
+    return router

@@ -1,0 +1,380 @@
+"""Admin API, config reload without loss, secrets kept out of sight, structured logs."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from lbhealth.demo import IIS_APPPOOL_STOPPED, IIS_WELCOME
+from lbhealth.logs import JsonFormatter, quiet_libraries
+from lbhealth.simserver import SimServer
+from tests import faults
+from tests.conftest import BackgroundLoop, Running
+
+Sim = Callable[..., SimServer]
+Serve = Callable[[dict[str, Any] | Path], Running]
+
+TOKEN = "adm1n-T0ken-7f3a9c"  # distinctive, so any leak is found by a substring search
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def write(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def config(nodes: dict[str, str], **settings: Any) -> dict[str, Any]:
+    """An inventory of single-check IIS nodes: name -> URL."""
+    return {
+        "settings": {"admin_token": TOKEN, "cache_ttl": 60, **settings},
+        "nodes": {n: {"checks": [{"kind": "iis", "url": url}]} for n, url in nodes.items()},
+    }
+
+
+def wait_ready(url: str) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("lbhealth did not become ready")
+
+
+@pytest.fixture(autouse=True)
+def production_log_policy() -> None:
+    """The library log levels ``lbhealth serve`` sets (caplog replaces its handler)."""
+    quiet_libraries()
+
+
+def log_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Captured records as the JSON lines lbhealth would write."""
+    formatter = JsonFormatter()
+    return [formatter.format(r) for r in caplog.records]
+
+
+async def hammer(url: str, stop: asyncio.Event, codes: list[int]) -> None:
+    """Monitors polling throughout a reload."""
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        while not stop.is_set():
+            for node in ("web1", "web2"):
+                codes.append((await client.get(f"/health/{node}")).status_code)
+
+
+async def reload_under_load(
+    url: str, rewrite: Callable[[], None]
+) -> tuple[httpx.Response, list[int]]:
+    codes: list[int] = []
+    stop = asyncio.Event()
+    pollers = [asyncio.create_task(hammer(url, stop, codes)) for _ in range(4)]
+    await asyncio.sleep(0.2)
+    rewrite()
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        response = await client.post("/admin/reload", headers=AUTH)
+    await asyncio.sleep(0.2)
+    stop.set()
+    await asyncio.gather(*pollers)
+    return response, codes
+
+
+def test_reload_applies_valid_config_keeping_unchanged_verdicts(
+    sim: Sim, lbhealth_server: Serve, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    a, b, c = sim({"/": IIS_WELCOME}), sim({"/": IIS_APPPOOL_STOPPED}), sim({"/": IIS_WELCOME})
+    path = write(tmp_path / "inv.yaml", config({"web1": a.url(), "web2": b.url()}))
+    lb = lbhealth_server(path)
+    wait_ready(lb.url)
+    web1_before = httpx.get(f"{lb.url}/health/web1?format=json").json()["checks"][0]
+    new = config({"web1": a.url(), "web2": c.url(), "web3": c.url()})
+    response, codes = asyncio.run(reload_under_load(lb.url, lambda: write(path, new)))
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "reloaded" and (body["kept"], body["new"], body["removed"]) == (
+        1,
+        2,
+        0,
+    )
+    assert response.headers["x-request-id"] == body["request_id"]
+    # No monitor request failed or got anything but a verdict during the reload.
+    assert len(codes) > 20 and set(codes) <= {200, 503}
+    assert httpx.get(f"{lb.url}/health/web2").status_code == 200  # the change took effect
+    wait_ready(lb.url)  # the new node is probed without waiting for a monitor
+    assert httpx.get(f"{lb.url}/health/web3").status_code == 200
+    # web1's spec did not change: same verdict, not probed again.
+    assert httpx.get(f"{lb.url}/health/web1?format=json").json()["checks"][0] == web1_before
+    assert a.hits["/"] == 1
+    reloaded = [r for r in caplog.records if r.name == "lbhealth.reload"]
+    assert reloaded[-1].__dict__["request_id"] == body["request_id"]
+    assert reloaded[-1].__dict__["action"] == "reload"
+
+
+def test_reload_removing_a_node_stops_serving_its_prebuilt_answer(
+    sim: Sim, lbhealth_server: Serve, tmp_path: Path
+) -> None:
+    a, b = sim({"/": IIS_WELCOME}), sim({"/": IIS_WELCOME})
+    path = write(tmp_path / "inv.yaml", config({"web1": a.url(), "web2": b.url()}, interval=60))
+    lb = lbhealth_server(path)
+    assert httpx.get(f"{lb.url}/health/web2").status_code == 200  # served prebuilt
+    write(path, config({"web1": a.url()}, interval=60))
+    response = httpx.post(f"{lb.url}/admin/reload", headers=AUTH)
+    assert response.json()["removed"] == 1
+    gone = httpx.get(f"{lb.url}/health/web2")
+    assert gone.status_code == 404 and gone.text.startswith("UNKNOWN:")
+    # The kept node keeps its verdict and its schedule: no extra probe on reload.
+    assert httpx.get(f"{lb.url}/health/web1").status_code == 200
+    assert a.hits["/"] == 1
+
+
+def test_invalid_config_is_rejected_and_old_one_keeps_serving(
+    sim: Sim, lbhealth_server: Serve, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    a = sim({"/": IIS_WELCOME})
+    path = write(tmp_path / "inv.yaml", config({"web1": a.url(), "web2": a.url()}))
+    lb = lbhealth_server(path)
+    wait_ready(lb.url)
+    broken = config({"web1": "ftp://user:pa55word-xyz@host/", "web2": a.url()})
+    broken["settings"]["cache_ttl"] = "soon"
+    response, codes = asyncio.run(reload_under_load(lb.url, lambda: write(path, broken)))
+
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert any(e.startswith("nodes.web1.checks[0].url: ") for e in errors)
+    assert any(e.startswith("settings.cache_ttl: ") for e in errors)
+    assert "pa55word-xyz" not in response.text  # URL credentials masked in errors too
+    assert set(codes) <= {200, 503} and len(codes) > 20
+    assert httpx.get(f"{lb.url}/health/web1").status_code == 200  # still the old config
+    rejected = [r for r in caplog.records if "reload rejected" in r.getMessage()]
+    assert rejected and rejected[0].levelno == logging.ERROR
+    assert "nodes.web1.checks[0].url" in rejected[0].getMessage()
+    assert all("pa55word-xyz" not in line for line in log_lines(caplog))
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer wrong"}, 401),
+        ({"Authorization": f"Bearer {TOKEN[:-1]}"}, 401),  # a prefix is not the token
+        ({"Authorization": f"Basic {TOKEN}"}, 401),
+        ({"Authorization": TOKEN}, 401),
+    ],
+)
+def test_admin_needs_the_bearer_token(
+    headers: dict[str, str], code: int, sim: Sim, lbhealth_server: Serve, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "inv.yaml", config({"web1": sim({"/": IIS_WELCOME}).url()}))
+    lb = lbhealth_server(path)
+    response = httpx.post(f"{lb.url}/admin/reload", headers=headers)
+    assert response.status_code == code
+    assert response.json() == {"detail": "unauthorized"}  # nothing about why
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_admin_is_disabled_without_a_token(sim: Sim, lbhealth_server: Serve) -> None:
+    lb = lbhealth_server({"nodes": {"web1": {"checks": [{"kind": "iis", "url": "http://x/"}]}}})
+    response = httpx.post(f"{lb.url}/admin/reload", headers=AUTH)
+    assert response.status_code == 403
+    assert "admin API disabled" in response.text
+
+
+def test_request_id_is_propagated_or_generated(
+    sim: Sim, lbhealth_server: Serve, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "inv.yaml", config({"web1": sim({"/": IIS_WELCOME}).url()}))
+    lb = lbhealth_server(path)
+    mine = httpx.post(f"{lb.url}/admin/reload", headers={**AUTH, "X-Request-ID": "lb-42.a"})
+    assert mine.headers["x-request-id"] == "lb-42.a" and mine.json()["request_id"] == "lb-42.a"
+    forged = httpx.post(f"{lb.url}/admin/reload", headers={**AUTH, "X-Request-ID": "a b\tc"})
+    assert forged.headers["x-request-id"] != "a b\tc" and len(forged.headers["x-request-id"]) == 32
+    refused = httpx.post(f"{lb.url}/admin/reload", headers={"X-Request-ID": "lb-43"})
+    assert refused.status_code == 401 and refused.headers["x-request-id"] == "lb-43"
+
+
+async def echo_authorization(conn: faults.Conn) -> None:
+    """A debug page that echoes the request's credentials in its title, as some do."""
+    auth = next(
+        (line for line in conn.request.decode().split("\r\n") if line.lower().startswith("auth")),
+        "",
+    )
+    host = conn.request.decode().split("\r\n")[0]
+    page = f"<html><title>Denied {auth} {host}</title></html>".encode()
+    await faults.page(page, "Content-Type: text/html", status="500 Internal Server Error")(conn)
+
+
+@pytest.fixture
+def echo(bg: BackgroundLoop) -> Iterator[faults.FaultServer]:
+    server = bg.run(faults.FaultServer({"/echo": echo_authorization}).start())
+    yield server
+    bg.run(server.stop())
+
+
+def test_secrets_never_appear_in_views_reasons_or_logs(
+    echo: faults.FaultServer,
+    lbhealth_server: Serve,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    header_secret, url_secret = "hdr-S3cret-4417", "url-S3cret-9921"
+    echo_url = f"http://127.0.0.1:{echo.port}/echo"
+    inventory = {
+        "settings": {"admin_token": TOKEN},
+        "nodes": {
+            "web1": {
+                "checks": [
+                    {
+                        "kind": "http",
+                        "url": echo_url,
+                        "headers": {"Authorization": f"Bearer {header_secret}"},
+                    }
+                ]
+            },
+            "web2": {
+                "checks": [{"kind": "http", "url": echo_url.replace("//", f"//svc:{url_secret}@")}]
+            },
+        },
+    }
+    lb = lbhealth_server(write(tmp_path / "inv.yaml", inventory))
+    texts = []
+    for path in ("/health/web1", "/health/web2", "/health/web2?format=json", "/nodes"):
+        response = httpx.get(f"{lb.url}{path}", timeout=10)
+        texts.append(str(response.headers) + response.text)
+    for headers in (AUTH, {"Authorization": "Bearer nope"}, {}):
+        response = httpx.post(f"{lb.url}/admin/reload", headers=headers)
+        texts.append(str(response.headers) + response.text)
+    assert echo.hits["/echo"] >= 1
+    # The backend got the credentials and echoed them; lbhealth masked them.
+    assert "Denied Authorization: *** GET" in texts[0]
+    assert "Denied Authorization: Basic ***" in texts[1]
+    assert "***@127.0.0.1" in texts[2]
+    basic = base64.b64encode(f"svc:{url_secret}".encode()).decode()
+    for secret in (TOKEN, header_secret, url_secret, basic):
+        assert not [t for t in texts if secret in t], secret
+        assert not [line for line in log_lines(caplog) if secret in line], secret
+
+
+def test_one_log_line_per_verdict_change_and_none_per_cached_request(
+    sim: Sim, lbhealth_server: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    backend = sim({"/": IIS_APPPOOL_STOPPED})
+    lb = lbhealth_server(config({"web1": backend.url()}))
+    wait_ready(lb.url)
+    changes = [r for r in caplog.records if r.name == "lbhealth.engine"]
+    assert len(changes) == 1
+    line = json.loads(JsonFormatter().format(changes[0]))
+    assert (line["node"], line["check"], line["old"], line["new"]) == (
+        "web1",
+        "iis",
+        "none",
+        "DOWN",
+    )
+    assert "HTTP 503" in line["reason"]
+    caplog.clear()
+    with httpx.Client() as client:
+        for _ in range(50):
+            assert client.get(f"{lb.url}/health/web1").status_code == 503
+    assert caplog.records == []
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_sighup_reloads_a_real_process_without_dropping_requests(sim: Sim, tmp_path: Path) -> None:
+    a, b = sim({"/": IIS_WELCOME}), sim({"/": IIS_APPPOOL_STOPPED})
+    path = write(tmp_path / "inv.yaml", config({"web1": a.url(), "web2": b.url()}))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "LBHEALTH_LOG_LEVEL": "info"}
+    command = [
+        sys.executable,
+        "-m",
+        "lbhealth",
+        "serve",
+        "--config",
+        str(path),
+        "--port",
+        str(port),
+    ]
+    stderr = tmp_path / "stderr.log"
+    with stderr.open("wb") as err:
+        process = subprocess.Popen(command, env=env, stderr=err, stdout=subprocess.DEVNULL)
+    try:
+        wait_ready(url)
+
+        def rewrite_and_hup(data: dict[str, Any]) -> Callable[[], None]:
+            def act() -> None:
+                write(path, data)
+                process.send_signal(signal.SIGHUP)
+
+            return act
+
+        async def run(data: dict[str, Any]) -> list[int]:
+            codes: list[int] = []
+            stop = asyncio.Event()
+            pollers = [asyncio.create_task(hammer(url, stop, codes)) for _ in range(4)]
+            await asyncio.sleep(0.2)
+            rewrite_and_hup(data)()
+            await asyncio.sleep(0.5)
+            stop.set()
+            await asyncio.gather(*pollers)
+            return codes
+
+        codes = asyncio.run(run(config({"web1": a.url(), "web2": a.url()})))
+        assert len(codes) > 20 and set(codes) <= {200, 503}
+        assert httpx.get(f"{url}/health/web2").status_code == 200
+        codes = asyncio.run(run({"nodes": {}}))
+        assert len(codes) > 20 and set(codes) <= {200, 503}
+        assert httpx.get(f"{url}/health/web2").status_code == 200  # old config still serves
+        assert process.poll() is None
+    finally:
+        process.terminate()
+        process.wait(10)
+    lines = [json.loads(line) for line in stderr.read_text().splitlines() if line.startswith("{")]
+    # Hundreds of monitor requests and probes, no line for any of them.
+    assert not [line for line in lines if line["logger"] in ("httpx", "uvicorn.access")]
+    reloads = [line for line in lines if line.get("action") == "reload"]
+    assert [(r["level"], r["trigger"]) for r in reloads] == [
+        ("info", "SIGHUP"),
+        ("error", "SIGHUP"),
+    ]
+    assert reloads[1]["errors"] == ["nodes: needs at least one entry"]
+
+
+def test_drain_and_maint_actions_are_logged_with_the_request_id(
+    sim: Sim, lbhealth_server: Serve, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    path = write(tmp_path / "inv.yaml", config({"web1": sim({"/": IIS_WELCOME}).url()}))
+    lb = lbhealth_server(path)
+    response = httpx.put(
+        f"{lb.url}/admin/nodes/web1/state",
+        json={"state": "drain", "reason": "patching"},
+        headers={**AUTH, "X-Request-ID": "change-1234"},
+    )
+    assert response.status_code == 200 and response.headers["x-request-id"] == "change-1234"
+    changes = [r for r in caplog.records if r.getMessage().startswith("admin state web1")]
+    assert [r.__dict__.get("request_id") for r in changes] == ["change-1234"]
+    assert all(TOKEN not in line for line in log_lines(caplog))

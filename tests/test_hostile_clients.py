@@ -1,0 +1,217 @@
+"""Hostile clients: odd node names, SSRF attempts, idle and slow sockets, API fuzzing."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from lbhealth.app import create_app
+from lbhealth.config import parse_inventory
+from lbhealth.demo import IIS_WELCOME
+from lbhealth.simserver import SimServer
+from tests.conftest import Running
+from tests.test_endpoints import raw_request
+
+Sim = Callable[..., SimServer]
+Serve = Callable[[dict[str, Any]], Running]
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.") else 0
+
+
+def one_node(url: str, **settings_: Any) -> dict[str, Any]:
+    return {"settings": settings_, "nodes": {"web1": {"checks": [{"kind": "iis", "url": url}]}}}
+
+
+@pytest.fixture
+def served(sim: Sim, lbhealth_server: Serve) -> tuple[Running, SimServer]:
+    """lbhealth with one node, warmed up, so later backend hits can only come from requests."""
+    backend = sim({"/": IIS_WELCOME})
+    lb = lbhealth_server(one_node(backend.url(), cache_ttl=60))
+    deadline = time.monotonic() + 10
+    while httpx.get(f"{lb.url}/readyz").status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return lb, backend
+
+
+HOSTILE_PATHS = [
+    b"/health/../../etc/passwd",
+    b"/health/..%2F..%2Fetc%2Fpasswd",
+    b"/health/web1%2F..%2Fweb1",
+    b"/health/web1/../web1",
+    b"/health/%2e%2e/%2e%2e/",
+    b"/health/" + b"a" * 20_000,
+    b"/health/%E2%9C%93",
+    b"/health/\xc3\xa9",  # raw UTF-8 in the request line
+    b"/health/web1%00",
+    b"/health/web1%0d%0aSet-Cookie:%20x=1",
+    b"/health/web1\x01",
+    b"/health/%ff%fe",
+    b"/health/",
+    b"/health/web1?format=json%00",
+    b"/health/%2e%2e%2fnodes?format=json",
+]
+
+
+@pytest.mark.parametrize("method", [b"GET", b"HEAD", b"OPTIONS"])
+@pytest.mark.parametrize("path", HOSTILE_PATHS, ids=lambda p: repr(p[:40]))
+def test_hostile_node_names_are_clean_4xx_without_probe(
+    path: bytes, method: bytes, served: tuple[Running, SimServer]
+) -> None:
+    lb, backend = served
+    before = backend.hits["/"]
+    answer = raw_request(
+        lb.port, method + b" " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    assert status_of(answer) in (400, 404, 414, 422), answer[:200]
+    head, _, _ = answer.partition(b"\r\n\r\n")
+    assert b"set-cookie" not in head.lower()  # nothing the client sent became a header
+    assert backend.hits["/"] == before
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /health/web1?url=http://127.0.0.1:{victim}/ HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /health/web1?target=127.0.0.1:{victim} HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /nodes?url=http://127.0.0.1:{victim}/&target=http://127.0.0.1:{victim}/"
+        b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /readyz?verbose&url=http://127.0.0.1:{victim}/ HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /health/web1 HTTP/1.1\r\nHost: 127.0.0.1:{victim}\r\n\r\n",
+        b"GET /health/web1 HTTP/1.1\r\nHost: x\r\nX-Forwarded-Host: 127.0.0.1:{victim}\r\n\r\n",
+        b"GET http://127.0.0.1:{victim}/ HTTP/1.1\r\nHost: 127.0.0.1:{victim}\r\n\r\n",
+        b"GET http://127.0.0.1:{victim}/health/web1 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /health/127.0.0.1:{victim} HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /health/http%3A%2F%2F127.0.0.1%3A{victim}%2F HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"POST /admin/reload?url=http://127.0.0.1:{victim}/ HTTP/1.1\r\nHost: x\r\n"
+        b'Content-Length: 31\r\n\r\n{"url": "http://127.0.0.1:1/"}\n',
+    ],
+)
+def test_no_request_makes_lbhealth_probe_an_address_it_names(
+    request_bytes: bytes, sim: Sim, served: tuple[Running, SimServer]
+) -> None:
+    lb, _ = served
+    victim = sim({"/": IIS_WELCOME, "/health/web1": IIS_WELCOME})
+    request = request_bytes.replace(b"{victim}", str(victim.port).encode())
+    answer = raw_request(lb.port, request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
+    assert status_of(answer) in (200, 401, 403, 404, 503), answer[:200]
+    time.sleep(0.1)  # a probe, if any were started, would have reached the victim by now
+    assert sum(victim.hits.values()) == 0
+
+
+URLISH = {"url", "uri", "target", "address", "addr", "host", "endpoint", "location", "server"}
+
+
+def test_no_endpoint_takes_a_target_parameter() -> None:
+    """Structural guarantee behind the test above: no operation accepts a URL-ish input."""
+    app = create_app(parse_inventory(one_node("http://x/")))
+    schema = app.api.openapi()
+    operations = [op for path in schema["paths"].values() for op in path.values()]
+    names = {p["name"].lower() for op in operations for p in op.get("parameters", [])}
+    for component in schema.get("components", {}).get("schemas", {}).values():
+        names |= {name.lower() for name in component.get("properties", {})}
+    assert "node" in names  # the inspection sees the parameters that do exist
+    assert not names & URLISH
+
+
+def idle_sockets(port: int, count: int, stack: ExitStack, send: bytes = b"") -> list[socket.socket]:
+    socks = []
+    for _ in range(count):
+        sock = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
+        if send:
+            sock.sendall(send)
+        socks.append(sock)
+    return socks
+
+
+def test_idle_and_slow_clients_do_not_stop_others_being_served(
+    served: tuple[Running, SimServer],
+) -> None:
+    lb, _ = served
+    with ExitStack() as stack:
+        idle_sockets(lb.port, 200, stack)  # connect, send nothing
+        # Slowloris: half a request head each, never finished.
+        idle_sockets(lb.port, 100, stack, b"GET /health/web1 HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        response = httpx.get(f"{lb.url}/health/web1", timeout=5)
+        assert response.status_code == 200 and response.text == "UP\n"
+
+
+def test_idle_keep_alive_connections_are_closed_after_the_timeout(
+    sim: Sim, lbhealth_server: Serve
+) -> None:
+    lb = lbhealth_server(one_node(sim({"/": IIS_WELCOME}).url(), keep_alive_timeout=1))
+    with socket.create_connection(("127.0.0.1", lb.port), timeout=10) as sock:
+        sock.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        start = time.monotonic()
+        assert sock.recv(65536) == b""  # closed by lbhealth, not by us
+        assert time.monotonic() - start <= 1 + 2  # the timeout plus a margin
+
+
+def test_connections_past_max_connections_get_503_not_a_hang(
+    sim: Sim, lbhealth_server: Serve
+) -> None:
+    lb = lbhealth_server(one_node(sim({"/": IIS_WELCOME}).url(), max_connections=20))
+    with ExitStack() as stack:
+        idle_sockets(lb.port, 25, stack)
+        answer = raw_request(
+            lb.port, b"GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+    assert status_of(answer) == 503
+    # Once the idle sockets are gone, service resumes.
+    assert httpx.get(f"{lb.url}/livez", timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize("size", [100_000, 2_000_000])
+def test_oversized_request_heads_are_refused_cleanly(
+    size: int, served: tuple[Running, SimServer]
+) -> None:
+    lb, backend = served
+    before = backend.hits["/"]
+    request = b"GET /health/web1 HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * size + b"\r\n\r\n"
+    try:
+        answer = raw_request(lb.port, request)
+    except (BrokenPipeError, ConnectionResetError):
+        answer = b""  # refused before we finished sending: also clean
+    # 400 from lbhealth.serving's cap; httptools alone would buffer any size.
+    assert answer == b"" or status_of(answer) == 400
+    assert b"larger than 65536 bytes" in answer or not answer
+    assert httpx.get(f"{lb.url}/health/web1", timeout=5).status_code == 200
+    assert backend.hits["/"] == before
+
+
+# The schema does not depend on the inventory; the live server below does.
+SCHEMA = schemathesis.openapi.from_dict(
+    create_app(parse_inventory(one_node("http://x/"))).api.openapi()
+)
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(bg: Any) -> Iterator[str]:
+    """A live lbhealth (real uvicorn) with an admin token, over a healthy backend."""
+    from tests.conftest import start_lbhealth
+
+    backend = bg.run(SimServer({"/": IIS_WELCOME}).start())
+    inventory = one_node(backend.url(), admin_token="fuzz-token-0000", cache_ttl=60)
+    inventory["nodes"]["app-1.x_y"] = {"checks": [{"kind": "tcp", "address": "127.0.0.1:1"}]}
+    running, thread = start_lbhealth(inventory)
+    yield running.url
+    running.server.should_exit = True
+    thread.join(10)
+    bg.run(backend.stop())
+
+
+@SCHEMA.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_fuzzed_api_never_answers_500(case: Any, fuzz_target: str) -> None:
+    case.call_and_validate(base_url=fuzz_target, checks=[not_a_server_error], timeout=10)
