@@ -4,13 +4,14 @@ No ``from __future__ import annotations`` here: FastAPI must resolve the
 locally defined ``Operator`` dependency type at route creation.
 """
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from lbhealth.admin import MAX_ADMIN_REASON, AdminStore
-from lbhealth.auth import check_admin
+from lbhealth.auth import admin_operator
 from lbhealth.config import AdminState, Settings
 from lbhealth.verdict import clean_reason
 
@@ -24,14 +25,9 @@ class StateChange(BaseModel):
     reason: str = Field("", max_length=MAX_ADMIN_REASON)
 
 
-def build_admin_router(store: AdminStore, settings: Settings) -> APIRouter:
+def build_admin_router(store: AdminStore, settings: Callable[[], Settings]) -> APIRouter:
     """Routes under ``/admin``; every one needs ``Authorization: Bearer <admin_token>``."""
-    token = settings.admin_token.get_secret_value() if settings.admin_token else None
-
-    def operator(request: Request) -> str:
-        return check_admin(request, token)
-
-    Operator = Annotated[str, Depends(operator)]
+    Operator = Annotated[str, Depends(admin_operator(settings))]
 
     def known(node: str) -> str:
         if node not in store:

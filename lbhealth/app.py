@@ -63,7 +63,9 @@ class LBHealth:
         self._probing: asyncio.Task[None] | None = None
         self._retired: set[asyncio.Task[None]] = set()
         self.api = build_api(self)
-        self.api.include_router(build_admin_router(self.admin, engine.inventory.settings))
+        self.api.include_router(
+            build_admin_router(self.admin, lambda: self.engine.inventory.settings)
+        )
 
     def start_probing(self) -> None:
         """Background mode: run the scheduler; on-demand mode: probe every check once."""
@@ -195,7 +197,7 @@ def build_api(service: LBHealth) -> FastAPI:
             },
         )
 
-    api.include_router(build_router(lambda: service.engine))
+    api.include_router(build_router(lambda: service.engine, service.admin.get))
 
     @api.get("/nodes")
     async def nodes() -> JSONResponse:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Callable
 
 from fastapi import HTTPException, Request
+
+from lbhealth.config import Settings
 
 log = logging.getLogger("lbhealth.auth")
 
@@ -33,3 +36,26 @@ def check_admin(request: Request, token: str | None) -> str:
         raise HTTPException(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
     client = request.client.host if request.client else "unknown"
     return request.headers.get("x-lbhealth-user") or client
+
+
+def admin_operator(settings: Callable[[], Settings]) -> Callable[[Request], str]:
+    """A FastAPI dependency guarding admin routes with the *current* token.
+
+    ``settings`` is read on every request, so a token changed by a config
+    reload applies at once to every admin route. Refusals are logged (status
+    and path only, never what was supplied).
+    """
+
+    def operator(request: Request) -> str:
+        token = settings().admin_token
+        try:
+            return check_admin(request, token.get_secret_value() if token else None)
+        except HTTPException as exc:
+            log.warning(
+                "admin request refused: HTTP %s",
+                exc.status_code,
+                extra={"path": request.url.path, "status": exc.status_code},
+            )
+            raise
+
+    return operator

@@ -122,9 +122,24 @@ class Pool:
         }
 
 
-def pool(role: str, verdicts: Iterable[Verdict], min_up: Mapping[str, int]) -> Pool:
-    """The pool of ``role`` among ``verdicts`` (``min_up`` per role, default 1)."""
-    nodes = tuple(NodeState(v.node, v.status.value, v.reason) for v in verdicts if v.role == role)
+def _state(verdict: Verdict, served: Mapping[str, str]) -> NodeState:
+    return NodeState(verdict.node, served.get(verdict.node, verdict.status.value), verdict.reason)
+
+
+def pool(
+    role: str,
+    verdicts: Iterable[Verdict],
+    min_up: Mapping[str, int],
+    served: Mapping[str, str] | None = None,
+) -> Pool:
+    """The pool of ``role`` among ``verdicts`` (``min_up`` per role, default 1).
+
+    ``served`` overrides a node's state with what monitors are told (``DRAIN``,
+    ``MAINT``): a drained or maintained node takes no new sessions, so it does
+    not count towards the pool's capacity even while its backend is UP.
+    """
+    overrides = served or {}
+    nodes = tuple(_state(v, overrides) for v in verdicts if v.role == role)
     return Pool(role, nodes, min_up.get(role, 1))
 
 
@@ -183,15 +198,18 @@ class ClusterView:
         }
 
 
-def cluster_view(verdicts: Iterable[Verdict], min_up: Mapping[str, int]) -> ClusterView:
+def cluster_view(
+    verdicts: Iterable[Verdict],
+    min_up: Mapping[str, int],
+    served: Mapping[str, str] | None = None,
+) -> ClusterView:
     """Group node verdicts by role in the guide's start order; empty roles are left out."""
     known = list(verdicts)
+    overrides = served or {}
     tiers = []
     for number, roles in enumerate(START_ORDER, 1):
-        pools = tuple(p for p in (pool(r, known, min_up) for r in roles) if p.nodes)
+        pools = tuple(p for p in (pool(r, known, min_up, overrides) for r in roles) if p.nodes)
         if pools:
             tiers.append((number, pools))
-    unassigned = tuple(
-        NodeState(v.node, v.status.value, v.reason) for v in known if v.role not in ROLES
-    )
+    unassigned = tuple(_state(v, overrides) for v in known if v.role not in ROLES)
     return ClusterView(tuple(tiers), unassigned)

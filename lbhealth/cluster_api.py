@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from lbhealth.admin import AdminEntry
+from lbhealth.answer import served_state
 from lbhealth.cluster import DOWN, ROLES, UP, ClusterView, cluster_view, pool
 from lbhealth.engine import Engine, NodeVerdict
 from lbhealth.page import cluster_page, status_page
@@ -41,14 +43,23 @@ def min_up(current: Engine) -> dict[str, int]:
     return dict(current.inventory.settings.min_up.items())
 
 
-def build_router(engine: Callable[[], Engine]) -> APIRouter:
-    """The routes, reading the current engine on each request (it may be replaced)."""
+def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry]) -> APIRouter:
+    """The routes, reading the current engine on each request (it may be replaced).
+
+    ``admin`` gives a node's admin state, so that pools and the cluster view
+    show drained and maintained nodes as monitors see them (not UP).
+    """
     router = APIRouter()
+
+    def served(verdicts: list[NodeVerdict]) -> dict[str, str]:
+        """Nodes whose monitor answer differs from their verdict: DRAIN or MAINT."""
+        states = {v.node: served_state(v.status, admin(v.node)).name for v in verdicts}
+        return {v.node: states[v.node] for v in verdicts if states[v.node] != v.status.value}
 
     async def view() -> tuple[list[NodeVerdict], ClusterView]:
         current = engine()
         verdicts = await current.all_nodes()
-        return verdicts, cluster_view(verdicts, min_up(current))
+        return verdicts, cluster_view(verdicts, min_up(current), served(verdicts))
 
     async def role_health(role: str, request: Request, format: Format = None) -> Response:  # noqa: A002
         """200 when at least ``min_up`` nodes of the role are UP, 503 otherwise."""
@@ -61,7 +72,7 @@ def build_router(engine: Callable[[], Engine]) -> APIRouter:
                 return JSONResponse({"error": text.strip()}, 404, _NO_STORE)
             return PlainTextResponse(text, 404, _NO_STORE)
         verdicts = await current.all_nodes()
-        result = pool(role, verdicts, min_up(current))
+        result = pool(role, verdicts, min_up(current), served(verdicts))
         code = 503 if result.status == DOWN else 200
         if as_json:
             return JSONResponse(result.to_json(), code, _NO_STORE)

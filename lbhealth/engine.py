@@ -234,6 +234,7 @@ class Engine:
             self._inflight.pop(key, None)
             self.latest.pop(key, None)
             self.probed_at.pop(key, None)
+            self._flap.forget(key)
         self.inventory, self.checks = inventory, after
         self.background = inventory.settings.mode == "background"
         removed = set(before) - {c.key for c in current}

@@ -45,6 +45,11 @@ class Flap:
         self._states: dict[Key, FlapState] = {}
         self._effective: dict[Key, CheckResult] = {}
 
+    def forget(self, key: Key) -> None:
+        """Drop a check's history (it changed or went away on a reload)."""
+        self._states.pop(key, None)
+        self._effective.pop(key, None)
+
     def apply(self, key: Key, rise: int, fall: int, result: CheckResult) -> CheckResult:
         """The result to serve: ``result`` itself, or the held one while a change builds up."""
         state = step(self._states.get(key), result.status, rise, fall)

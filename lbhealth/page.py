@@ -26,7 +26,8 @@ body{font:clamp(14px,1.1vw + 8px,22px)/1.4 system-ui,sans-serif;margin:0;padding
 h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.15em;margin:1.2em 0 .4em}
 .meta{opacity:.75;font-size:.85em}
 .badge{display:inline-block;padding:.05em .5em;border-radius:.3em;color:#fff;font-weight:700}
-.UP{background:var(--up)}.DOWN{background:var(--down)}.DEGRADED{background:var(--deg)}
+.UP{background:var(--up)}.DOWN,.MAINT{background:var(--down)}
+.DEGRADED,.DRAIN{background:var(--deg)}
 .banner{padding:.6em .8em;border-radius:.4em;color:#fff;font-weight:600}
 table{border-collapse:collapse;width:100%}
 td,th{text-align:left;padding:.3em .5em;border-bottom:1px solid var(--line);vertical-align:top}

@@ -7,11 +7,11 @@ defined dependency type at route creation.
 import logging
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from lbhealth import request_id
-from lbhealth.auth import check_admin
+from lbhealth.auth import admin_operator
 from lbhealth.reload import reload_inventory
 
 if TYPE_CHECKING:
@@ -23,17 +23,7 @@ log = logging.getLogger("lbhealth.admin")
 def build_reload_router(service: "LBHealth") -> APIRouter:
     """The reload route, guarded by the current ``settings.admin_token``."""
 
-    def operator(request: Request) -> str:
-        token = service.engine.inventory.settings.admin_token
-        try:
-            return check_admin(request, token.get_secret_value() if token else None)
-        except HTTPException as exc:
-            log.warning(
-                "admin request refused: HTTP %s",
-                exc.status_code,
-                extra={"path": request.url.path, "status": exc.status_code},
-            )
-            raise
+    operator = admin_operator(lambda: service.engine.inventory.settings)
 
     router = APIRouter(prefix="/admin", tags=["admin"])
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-_COLOURS = {"UP": "32", "DEGRADED": "33", "DOWN": "31"}
+_COLOURS = {"UP": "32", "DEGRADED": "33", "DRAIN": "33", "DOWN": "31", "MAINT": "31"}
 
 
 def paint(word: str, colour: bool, width: int = 0) -> str:

@@ -193,3 +193,26 @@ def test_corrupt_state_file_fails_loudly(content: str, message: str, tmp_path: P
     )
     with pytest.raises(ConfigError, match=message):
         AdminStore(parse_inventory(config))
+
+
+def test_pools_and_cluster_view_count_drained_and_maintained_nodes_out(
+    sim: Sim, lbhealth_server: Serve
+) -> None:
+    backend = sim({"/": JBOSS_WELCOME})
+    nodes = {"app1": jboss_node(backend), "app2": jboss_node(backend)}
+    lb = lbhealth_server(inventory(nodes, min_up={"application": 2}))
+    assert httpx.get(f"{lb.url}/health/role/application").status_code == 200
+    assert set_state(lb.url, "app1", "drain", "patching").status_code == 200
+    pool = httpx.get(f"{lb.url}/health/role/application?format=json")
+    # Backends are UP, but a drained node takes no new sessions: 1 of the 2 needed.
+    assert pool.status_code == 503 and pool.json()["up"] == 1
+    states = {n["node"]: n["status"] for n in pool.json()["nodes"]}
+    assert states == {"app1": "DRAIN", "app2": "UP"}
+    assert set_state(lb.url, "app2", "maint", "disk swap").status_code == 200
+    cluster = httpx.get(f"{lb.url}/cluster?format=json").json()
+    roles = {r["role"]: r for tier in cluster["tiers"] for r in tier["roles"]}
+    assert {n["node"]: n["status"] for n in roles["application"]["nodes"]} == {
+        "app1": "DRAIN",
+        "app2": "MAINT",
+    }
+    assert roles["application"]["status"] == "DOWN"

@@ -144,6 +144,25 @@ def test_reload_removing_a_node_stops_serving_its_prebuilt_answer(
     assert a.hits["/"] == 1
 
 
+def test_reloaded_admin_token_guards_every_admin_route(
+    sim: Sim, lbhealth_server: Serve, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "inv.yaml", config({"web1": sim({"/": IIS_WELCOME}).url()}))
+    lb = lbhealth_server(path)
+    rotated = "r0tated-T0ken-51b2"
+    write(path, config({"web1": sim({"/": IIS_WELCOME}).url()}, admin_token=rotated))
+    assert httpx.post(f"{lb.url}/admin/reload", headers=AUTH).status_code == 200
+    new_auth = {"Authorization": f"Bearer {rotated}"}
+    assert httpx.get(f"{lb.url}/admin/nodes", headers=AUTH).status_code == 401
+    assert httpx.get(f"{lb.url}/admin/nodes", headers=new_auth).status_code == 200
+    drained = httpx.put(
+        f"{lb.url}/admin/nodes/web1/state", json={"state": "drain"}, headers=new_auth
+    )
+    assert drained.status_code == 200
+    old = httpx.put(f"{lb.url}/admin/nodes/web1/state", json={"state": "maint"}, headers=AUTH)
+    assert old.status_code == 401
+
+
 def test_invalid_config_is_rejected_and_old_one_keeps_serving(
     sim: Sim, lbhealth_server: Serve, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
