@@ -56,6 +56,10 @@ class HttpTarget:
     follow_redirects: bool = False
 
 
+class TooManyRedirects(Exception):
+    """A followed redirect chain went past MAX_REDIRECTS."""
+
+
 class BodyTooLarge(Exception):
     """The body went past the configured cap."""
 
@@ -126,7 +130,6 @@ def new_client(*, verify: bool | str = True, max_connections: int = 100) -> http
         verify=ctx,
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=0),
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
-        max_redirects=MAX_REDIRECTS,
         trust_env=False,
     )
 
@@ -190,10 +193,18 @@ async def probe_http(
             request = client.build_request(
                 "GET", url, headers=list(target.headers), timeout=httpx.Timeout(timeout)
             )
-            response = await client.send(
-                request, stream=True, follow_redirects=target.follow_redirects
-            )
+            response = await client.send(request, stream=True)
             try:
+                # Redirects are followed here rather than by httpx, which would read
+                # each redirect's whole body into memory, past any cap.
+                hops = 0
+                while target.follow_redirects and response.next_request is not None:
+                    if hops == MAX_REDIRECTS:
+                        raise TooManyRedirects
+                    next_request = response.next_request
+                    await response.aclose()
+                    hops += 1
+                    response = await client.send(next_request, stream=True)
                 if _head_size(response) > MAX_HEADER_BYTES:
                     raise HeadersTooLarge
                 phase = "reading the body"
@@ -213,7 +224,7 @@ async def probe_http(
         return done(None, "too-large", f"body larger than the {max_body}-byte cap")
     except HeadersTooLarge:
         return done(None, *_HEADERS_TOO_LARGE)
-    except httpx.TooManyRedirects:
+    except TooManyRedirects:
         return done(None, "redirects", f"more than {MAX_REDIRECTS} redirects")
     except httpx.ConnectError as exc:
         return done(None, *_connect_error_detail(exc, url))

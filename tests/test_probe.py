@@ -77,3 +77,21 @@ def test_tcp_probe_refused_and_ok(bg: BackgroundLoop, tcp_listener: object) -> N
         port = sock.getsockname()[1]
     refused = bg.run(probe_tcp("127.0.0.1", port, 2))
     assert refused.error == "refused" and f"127.0.0.1:{port}" in refused.detail
+
+
+def test_followed_redirect_body_is_never_read(sim: Sim, bg: BackgroundLoop) -> None:
+    """A redirect's body (here a gzip bomb) is skipped, not inflated into memory."""
+    import tracemalloc
+
+    bomb = gzip.compress(b"\0" * 200_000_000, compresslevel=9)
+    redirect = Page(302, [("Location", "/next"), ("Content-Encoding", "gzip")], bomb)
+    backend = sim({"/": redirect, "/next": Page(200, [], b"ok")})
+    tracemalloc.start()
+    try:
+        obs = probe(bg, backend.url(), follow_redirects=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert obs.answer is not None and obs.answer.body == b"ok"  # type: ignore[attr-defined]
+    assert backend.hits["/next"] == 1
+    assert peak < 16 * 1024 * 1024, f"peak {peak} bytes while following a redirect"
