@@ -14,7 +14,6 @@ check reports and when an operator changes the node's admin state.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,10 +64,6 @@ class AnswerBook:
         self.engine = engine
         self.admin = admin
         self.answers: dict[str, Prebuilt] = {}
-        settings = engine.inventory.settings
-        self._lifetime: Callable[[Check], float] = (
-            (lambda check: check.max_age) if engine.background else (lambda _: settings.cache_ttl)
-        )
         engine.observers.append(self._on_probe)
         admin.listeners.append(self.rebuild)
 
@@ -77,6 +72,12 @@ class AnswerBook:
         self.answers.clear()
         for node in self.engine.checks:
             self.rebuild(node)
+
+    def _lifetime(self, check: Check) -> float:
+        """How long a verdict may be served: read from the current config (reloads change it)."""
+        if self.engine.background:
+            return check.max_age
+        return self.engine.inventory.settings.cache_ttl
 
     def _on_probe(self, check: Check, _result: CheckResult, _kind: str) -> None:
         self.rebuild(check.node)

@@ -163,6 +163,24 @@ def test_reloaded_admin_token_guards_every_admin_route(
     assert old.status_code == 401
 
 
+def test_reload_shortening_cache_ttl_applies_to_prebuilt_answers(
+    sim: Sim, lbhealth_server: Serve, tmp_path: Path
+) -> None:
+    backend = sim({"/": IIS_WELCOME})
+    path = write(tmp_path / "inv.yaml", config({"web1": backend.url()}, mode="on-demand"))
+    lb = lbhealth_server(path)  # cache_ttl 60: the warm-up probe serves for a minute
+    assert backend.hits["/"] == 1
+    write(path, config({"web1": backend.url()}, mode="on-demand", cache_ttl="300ms"))
+    assert httpx.post(f"{lb.url}/admin/reload", headers=AUTH).status_code == 200
+    deadline = time.monotonic() + 10
+    while backend.hits["/"] < 2 and time.monotonic() < deadline:  # the reload's warm-up
+        time.sleep(0.02)
+    time.sleep(0.5)  # longer than the new cache_ttl
+    assert httpx.get(f"{lb.url}/health/web1").status_code == 200
+    # The answer built after the reload expired with the new TTL: this request probed.
+    assert backend.hits["/"] == 3
+
+
 def test_invalid_config_is_rejected_and_old_one_keeps_serving(
     sim: Sim, lbhealth_server: Serve, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
