@@ -122,20 +122,21 @@ class Pool:
         }
 
 
-def _state(verdict: Verdict, served: Mapping[str, str]) -> NodeState:
-    return NodeState(verdict.node, served.get(verdict.node, verdict.status.value), verdict.reason)
+def _state(verdict: Verdict, served: Mapping[str, tuple[str, str]]) -> NodeState:
+    status, reason = served.get(verdict.node, (verdict.status.value, verdict.reason))
+    return NodeState(verdict.node, status, reason)
 
 
 def pool(
     role: str,
     verdicts: Iterable[Verdict],
     min_up: Mapping[str, int],
-    served: Mapping[str, str] | None = None,
+    served: Mapping[str, tuple[str, str]] | None = None,
 ) -> Pool:
     """The pool of ``role`` among ``verdicts`` (``min_up`` per role, default 1).
 
-    ``served`` overrides a node's state with what monitors are told (``DRAIN``,
-    ``MAINT``): a drained or maintained node takes no new sessions, so it does
+    ``served`` overrides a node's state and reason with what monitors are told
+    (``DRAIN``, ``MAINT``): a drained or maintained node takes no new sessions, so it does
     not count towards the pool's capacity even while its backend is UP.
     """
     overrides = served or {}
@@ -201,7 +202,7 @@ class ClusterView:
 def cluster_view(
     verdicts: Iterable[Verdict],
     min_up: Mapping[str, int],
-    served: Mapping[str, str] | None = None,
+    served: Mapping[str, tuple[str, str]] | None = None,
 ) -> ClusterView:
     """Group node verdicts by role in the guide's start order; empty roles are left out."""
     known = list(verdicts)

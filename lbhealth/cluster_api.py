@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from lbhealth.admin import AdminEntry
-from lbhealth.answer import served_state
+from lbhealth.answer import monitor_answer
 from lbhealth.cluster import DOWN, ROLES, UP, ClusterView, cluster_view, pool
 from lbhealth.engine import Engine, NodeVerdict
 from lbhealth.page import cluster_page, status_page
@@ -51,10 +51,14 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
     """
     router = APIRouter()
 
-    def served(verdicts: list[NodeVerdict]) -> dict[str, str]:
-        """Nodes whose monitor answer differs from their verdict: DRAIN or MAINT."""
-        states = {v.node: served_state(v.status, admin(v.node)).name for v in verdicts}
-        return {v.node: states[v.node] for v in verdicts if states[v.node] != v.status.value}
+    def served(verdicts: list[NodeVerdict]) -> dict[str, tuple[str, str]]:
+        """Nodes whose monitor answer differs from their verdict (DRAIN, MAINT), and why."""
+        answers = {v.node: monitor_answer(v, admin(v.node)) for v in verdicts}
+        return {
+            v.node: (answers[v.node].served.name, answers[v.node].reason)
+            for v in verdicts
+            if answers[v.node].served.name != v.status.value
+        }
 
     async def view() -> tuple[list[NodeVerdict], ClusterView]:
         current = engine()
@@ -78,7 +82,7 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
             return JSONResponse(result.to_json(), code, _NO_STORE)
         if code == 200:
             return PlainTextResponse(f"UP {result.summary}\n", code, _NO_STORE)
-        down = "; ".join(f"{n.node}: {n.reason}" for n in result.nodes if n.status != UP)
+        down = "; ".join(f"{n.node} {n.status}: {n.reason}" for n in result.nodes if n.status != UP)
         text = clean_reason(f"DOWN: {result.summary}; {down}")
         return PlainTextResponse(text + "\n", code, _NO_STORE)
 

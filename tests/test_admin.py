@@ -206,8 +206,10 @@ def test_pools_and_cluster_view_count_drained_and_maintained_nodes_out(
     pool = httpx.get(f"{lb.url}/health/role/application?format=json")
     # Backends are UP, but a drained node takes no new sessions: 1 of the 2 needed.
     assert pool.status_code == 503 and pool.json()["up"] == 1
-    states = {n["node"]: n["status"] for n in pool.json()["nodes"]}
-    assert states == {"app1": "DRAIN", "app2": "UP"}
+    states = {n["node"]: (n["status"], n["reason"]) for n in pool.json()["nodes"]}
+    assert states == {"app1": ("DRAIN", "patching"), "app2": ("UP", "")}
+    text = httpx.get(f"{lb.url}/health/role/application").text
+    assert text == "DOWN: 1/2 application nodes up (min 2); app1 DRAIN: patching\n"
     assert set_state(lb.url, "app2", "maint", "disk swap").status_code == 200
     cluster = httpx.get(f"{lb.url}/cluster?format=json").json()
     roles = {r["role"]: r for tier in cluster["tiers"] for r in tier["roles"]}

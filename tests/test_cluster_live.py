@@ -138,7 +138,7 @@ def test_role_pool_down_below_min_up(cluster: SimCluster, lbhealth_server: Serve
     lb = lbhealth_server(cluster.inventory(min_up={"application": 2}))
     response = httpx.get(f"{lb.url}/health/role/application")
     assert response.status_code == 503
-    assert response.text.startswith("DOWN: 1/2 application nodes up (min 2); app2: jsp: ")
+    assert response.text.startswith("DOWN: 1/2 application nodes up (min 2); app2 DOWN: jsp: ")
     assert "NullPointerException" in response.text and response.text.count("\n") == 1
     body = httpx.get(f"{lb.url}/health/role/application?format=json").json()
     assert (body["status"], body["up"], body["total"], body["min_up"]) == ("DOWN", 1, 2, 2)
