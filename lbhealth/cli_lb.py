@@ -40,8 +40,16 @@ def _token(args: argparse.Namespace) -> str:
     return token
 
 
+def _who() -> str:
+    """The operator's login for the audit log; a container user may have no passwd entry."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
 def _request(args: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:
-    headers = {"Authorization": f"Bearer {_token(args)}", "X-LBHealth-User": getpass.getuser()}
+    headers = {"Authorization": f"Bearer {_token(args)}", "X-LBHealth-User": _who()}
     url = args.url.rstrip("/") + path
     try:
         response = httpx.request(method, url, json=body, headers=headers, timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -175,3 +176,14 @@ def test_export_rejects_a_bad_lbhealth_url() -> None:
     result = lbhealth("export", "f5", "--config", "examples/inventory.yaml", "--lbhealth-url", "x")
     assert result.returncode == 2
     assert "'x' is not an http(s) URL" in result.stderr
+
+
+def test_operator_without_passwd_entry_is_named_by_uid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the container the user (UID 10001) has no passwd entry; getuser() raises."""
+    from lbhealth import cli_lb
+
+    def no_entry() -> str:
+        raise KeyError("getpwuid(): uid not found: 10001")
+
+    monkeypatch.setattr(cli_lb.getpass, "getuser", no_entry)
+    assert cli_lb._who() == f"uid {os.getuid()}"
