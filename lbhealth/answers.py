@@ -21,11 +21,12 @@ from lbhealth.admin import AdminStore
 from lbhealth.answer import STATE_HEADER, MonitorAnswer, monitor_answer
 from lbhealth.checks import Check
 from lbhealth.engine import Engine
+from lbhealth.routing import NO_STORE
 from lbhealth.verdict import CheckResult
 
 _RAW_TEXT_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
-    (b"cache-control", b"no-store"),
+    *((k.encode(), v.encode()) for k, v in NO_STORE.items()),
 ]
 _STATE_HEADER = STATE_HEADER.lower().encode()
 

@@ -31,12 +31,12 @@ from lbhealth.metrics import Metrics
 from lbhealth.reload import install_sighup
 from lbhealth.reload_api import build_reload_router
 from lbhealth.request_id import RequestIdMiddleware
+from lbhealth.routing import NO_STORE, add_monitor_route
 from lbhealth.verdict import clean_reason
 
 log = logging.getLogger("lbhealth.app")
 
 HEALTH_PREFIX = "/health/"
-TEXT_HEADERS = {"cache-control": "no-store"}
 
 
 def unknown_node_text(name: str) -> bytes:
@@ -171,31 +171,25 @@ def build_api(service: LBHealth) -> FastAPI:
             body = unknown_node_text(node)
             if as_json:
                 return JSONResponse(
-                    {"error": "unknown node", "node": clean_reason(node, 80)}, 404, TEXT_HEADERS
+                    {"error": "unknown node", "node": clean_reason(node, 80)}, 404, NO_STORE
                 )
-            return PlainTextResponse(body, 404, TEXT_HEADERS)
+            return PlainTextResponse(body, 404, NO_STORE)
         verdict, admin = await service.engine.node(node), service.admin.get(node)
         answer = monitor_answer(verdict, admin)
-        headers = {**TEXT_HEADERS, STATE_HEADER: answer.served.value}
+        headers = {**NO_STORE, STATE_HEADER: answer.served.value}
         if as_json:
             history = [c.to_json() for c in service.engine.history.of(node)]
             data = {**node_json(verdict, admin), "history": history}
             return JSONResponse(data, answer.code, headers)
         return PlainTextResponse(answer.body, answer.code, headers)
 
-    # One operation per method: monitors use all three, and OpenAPI wants unique ids.
-    for method in ("GET", "HEAD", "OPTIONS"):
-        api.add_api_route(
-            "/health/{node}",
-            health,
-            methods=[method],
-            operation_id=f"health_{method.lower()}",
-            responses={
-                200: {"description": "UP", "content": {"text/plain": {}}},
-                503: {"description": "DOWN or MAINT: <reason>", "content": {"text/plain": {}}},
-                404: {"description": "DRAIN: <reason>, or no such node"},
-            },
-        )
+    add_monitor_route(
+        api.router,
+        "/health/{node}",
+        health,
+        "health",
+        {200: "UP", 503: "DOWN or MAINT: <reason>", 404: "DRAIN: <reason>, or no such node"},
+    )
 
     api.include_router(build_router(lambda: service.engine, service.admin.get))
 
@@ -204,7 +198,7 @@ def build_api(service: LBHealth) -> FastAPI:
         """Every node with its current verdict."""
         verdicts = await service.engine.all_nodes()
         views = [node_json(v, service.admin.get(v.node)) for v in verdicts]
-        return JSONResponse({"nodes": views}, headers=TEXT_HEADERS)
+        return JSONResponse({"nodes": views}, headers=NO_STORE)
 
     @api.get("/livez", response_class=PlainTextResponse)
     async def livez(request: Request) -> PlainTextResponse:
@@ -231,7 +225,7 @@ def build_api(service: LBHealth) -> FastAPI:
             else []
         )
         lines.append("readyz check passed" if ok else "readyz check failed")
-        return PlainTextResponse("\n".join(lines) + "\n", 200 if ok else 503, TEXT_HEADERS)
+        return PlainTextResponse("\n".join(lines) + "\n", 200 if ok else 503, NO_STORE)
 
     api.include_router(build_reload_router(service))
     api.add_middleware(RequestIdMiddleware)

@@ -21,10 +21,10 @@ from lbhealth.cluster import DOWN, ROLES, UP, ClusterView, cluster_view, pool
 from lbhealth.engine import Engine, NodeVerdict
 from lbhealth.page import cluster_page, status_page
 from lbhealth.render import cluster_table
+from lbhealth.routing import NO_STORE, add_monitor_route
 from lbhealth.verdict import clean_reason
 
 ROLE_PREFIX = "/health/role/"
-_NO_STORE = {"cache-control": "no-store"}
 Format = Annotated[Literal["text", "json", "html"] | None, Query()]
 
 
@@ -73,31 +73,26 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
             shown = clean_reason(repr(role), 80)
             text = f"UNKNOWN: no node has role {shown}; roles are {', '.join(ROLES)}\n"
             if as_json:
-                return JSONResponse({"error": text.strip()}, 404, _NO_STORE)
-            return PlainTextResponse(text, 404, _NO_STORE)
+                return JSONResponse({"error": text.strip()}, 404, NO_STORE)
+            return PlainTextResponse(text, 404, NO_STORE)
         verdicts = await current.all_nodes()
         result = pool(role, verdicts, min_up(current), served(verdicts))
         code = 503 if result.status == DOWN else 200
         if as_json:
-            return JSONResponse(result.to_json(), code, _NO_STORE)
+            return JSONResponse(result.to_json(), code, NO_STORE)
         if code == 200:
-            return PlainTextResponse(f"UP {result.summary}\n", code, _NO_STORE)
+            return PlainTextResponse(f"UP {result.summary}\n", code, NO_STORE)
         down = "; ".join(f"{n.node} {n.status}: {n.reason}" for n in result.nodes if n.status != UP)
         text = clean_reason(f"DOWN: {result.summary}; {down}")
-        return PlainTextResponse(text + "\n", code, _NO_STORE)
+        return PlainTextResponse(text + "\n", code, NO_STORE)
 
-    for method in ("GET", "HEAD", "OPTIONS"):
-        router.add_api_route(
-            ROLE_PREFIX + "{role}",
-            role_health,
-            methods=[method],
-            operation_id=f"role_health_{method.lower()}",
-            responses={
-                200: {"description": "UP n/m <role> nodes up", "content": {"text/plain": {}}},
-                503: {"description": "DOWN: n/m ...", "content": {"text/plain": {}}},
-                404: {"description": "no node has that role", "content": {"text/plain": {}}},
-            },
-        )
+    add_monitor_route(
+        router,
+        ROLE_PREFIX + "{role}",
+        role_health,
+        "role_health",
+        {200: "UP n/m <role> nodes up", 503: "DOWN: n/m ...", 404: "no node has that role"},
+    )
 
     @router.get("/cluster", responses={200: {"content": {"text/plain": {}, "text/html": {}}}})
     async def cluster(request: Request, format: Format = None) -> Response:  # noqa: A002
@@ -107,10 +102,10 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
         code = 503 if result.status == DOWN else 200
         chosen = negotiate(request, format)
         if chosen == "json":
-            return JSONResponse(data, code, _NO_STORE)
+            return JSONResponse(data, code, NO_STORE)
         if chosen == "html":
-            return HTMLResponse(cluster_page(data, time.time()), code, _NO_STORE)
-        return PlainTextResponse(cluster_table(data), code, _NO_STORE)
+            return HTMLResponse(cluster_page(data, time.time()), code, NO_STORE)
+        return PlainTextResponse(cluster_table(data), code, NO_STORE)
 
     @router.get("/", response_class=HTMLResponse)
     async def status() -> HTMLResponse:
@@ -118,7 +113,7 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
         verdicts, result = await view()
         history = {v.node: engine().history.of(v.node) for v in verdicts}
         page = status_page(result.to_json(), [v.to_json() for v in verdicts], history, time.time())
-        return HTMLResponse(page, headers=_NO_STORE)
+        return HTMLResponse(page, headers=NO_STORE)
 
     @router.get("/history/{node}")
     async def history(node: str) -> JSONResponse:
@@ -126,9 +121,9 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
         current = engine()
         if node not in current.checks:
             return JSONResponse(
-                {"error": "unknown node", "node": clean_reason(node, 80)}, 404, _NO_STORE
+                {"error": "unknown node", "node": clean_reason(node, 80)}, 404, NO_STORE
             )
         changes = [c.to_json() for c in current.history.of(node)]
-        return JSONResponse({"node": node, "history": changes}, headers=_NO_STORE)
+        return JSONResponse({"node": node, "history": changes}, headers=NO_STORE)
 
     return router
