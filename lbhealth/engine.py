@@ -9,9 +9,11 @@ interval so each monitor poll sees a fresh-enough answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -32,6 +34,33 @@ Key = tuple[str, str]
 #: label values for metrics, never free text.
 Observer = Callable[[Check, CheckResult, str], None]
 _MAX_CACHED = 1 << 20
+
+
+class ProbeLimits:
+    """At most ``max_probes`` probes in flight overall, ``per_host`` towards one host.
+
+    A probe takes its host's slot *before* a global one, so a hung host holds at
+    most its own share of global slots and cannot starve the probes of others.
+    """
+
+    def __init__(self, max_probes: int, per_host: int) -> None:
+        self._global = asyncio.Semaphore(max_probes)
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(per_host)
+        )
+
+    @contextlib.asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        async with self._hosts[host], self._global:
+            yield
+
+
+def _limit_settings(inventory: Inventory) -> tuple[int, int]:
+    return inventory.settings.max_probes, inventory.settings.max_probes_per_host
+
+
+def _limits(inventory: Inventory) -> ProbeLimits:
+    return ProbeLimits(*_limit_settings(inventory))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +98,8 @@ class Engine:
         self.clock = clock
         self._wall = wall_clock
         self._cache = self._new_cache(inventory.settings.cache_ttl)
+        #: Bounds the probes of both modes (the scheduler's and on-demand ones).
+        self.limits = _limits(inventory)
         self._inflight: dict[Key, asyncio.Future[CheckResult]] = {}
         self._clients: dict[bool | str, httpx.AsyncClient] = {}
         #: The most recent result of every check that has run at least once.
@@ -185,7 +216,8 @@ class Engine:
 
     async def _fill(self, check: Check) -> CheckResult:
         try:
-            result = await self.run(check)
+            async with self.limits.slot(check.host):
+                result = await self.run(check)
             if self._is_current(check):
                 self._cache[check.key] = result
             return result
@@ -235,6 +267,8 @@ class Engine:
             self.latest.pop(key, None)
             self.probed_at.pop(key, None)
             self._flap.forget(key)
+        if _limit_settings(inventory) != _limit_settings(self.inventory):
+            self.limits = _limits(inventory)
         self.inventory, self.checks = inventory, after
         self.background = inventory.settings.mode == "background"
         removed = set(before) - {c.key for c in current}

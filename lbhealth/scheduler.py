@@ -10,10 +10,9 @@ Checks must not align: after the start-up round (every check probed at once, so
 share of one more interval, then ``interval`` plus up to ``jitter`` times it.
 Jitter only ever lengthens a period, which is what keeps the bound above.
 
-Load is bounded twice: at most ``max_probes`` probes in flight over all
-backends, and at most ``max_probes_per_host`` towards any one host. A probe takes
-its host's slot *before* a global one, so a hung host holds at most its own
-share of global slots and cannot starve the probes of other hosts.
+Load is bounded twice (:class:`lbhealth.engine.ProbeLimits`, shared with the
+on-demand mode): at most ``max_probes`` probes in flight over all backends, and
+at most ``max_probes_per_host`` towards any one host.
 """
 
 from __future__ import annotations
@@ -21,11 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 
 from lbhealth.checks import Check
-from lbhealth.engine import Engine
+from lbhealth.engine import Engine, ProbeLimits
 
 log = logging.getLogger("lbhealth.scheduler")
 
@@ -47,8 +45,7 @@ class Scheduler:
         probe: Probe,
         *,
         jitter: float,
-        max_probes: int,
-        max_probes_per_host: int,
+        limits: ProbeLimits,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         first_delay: Callable[[Check], float] = lambda _: 0.0,
@@ -59,10 +56,7 @@ class Scheduler:
         self._jitter = jitter
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._global = asyncio.Semaphore(max_probes)
-        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(max_probes_per_host)
-        )
+        self._limits = limits
 
     async def run(self) -> None:
         """Probe every check forever; cancel to stop (in-flight probes are cancelled)."""
@@ -80,7 +74,7 @@ class Scheduler:
             spread = self._jitter
 
     async def _probe_bounded(self, check: Check) -> None:
-        async with self._hosts[check.host], self._global:
+        async with self._limits.slot(check.host):
             try:
                 await self._probe(check)
             except Exception:  # keep the schedule alive; max_age makes the verdict DOWN
@@ -99,7 +93,6 @@ def for_engine(engine: Engine) -> Scheduler:
         (c for checks in engine.checks.values() for c in checks),
         engine.run,
         jitter=settings.jitter,
-        max_probes=settings.max_probes,
-        max_probes_per_host=settings.max_probes_per_host,
+        limits=engine.limits,
         first_delay=first_delay,
     )

@@ -20,7 +20,7 @@ from lbhealth.admin import AdminStore
 from lbhealth.answers import AnswerBook
 from lbhealth.config import parse_inventory
 from lbhealth.demo import IIS_WELCOME
-from lbhealth.engine import Engine
+from lbhealth.engine import Engine, ProbeLimits
 from lbhealth.scheduler import Scheduler, next_delay
 from lbhealth.simserver import Page, SimServer
 from lbhealth.verdict import Status
@@ -62,8 +62,7 @@ async def test_scheduler_sleeps_interval_plus_jitter_between_probes(sim: Sim) ->
         engine.checks["web1"],
         engine.run,
         jitter=0.2,
-        max_probes=4,
-        max_probes_per_host=4,
+        limits=ProbeLimits(4, 4),
         sleep=fake_sleep,
         rng=random.Random(1),
     )
@@ -124,6 +123,17 @@ def test_global_limit_bounds_probes_in_flight(sim: Sim, lbhealth_server: Serve) 
     lbhealth_server(inventory(urls, max_probes=3, max_probes_per_host=12, interval=60))
     assert sum(backend.hits.values()) == 12  # the start-up round probed every check
     assert backend.peak_in_flight == 3
+
+
+def test_on_demand_mode_shares_the_probe_limits(sim: Sim, lbhealth_server: Serve) -> None:
+    slow = Page(200, IIS_WELCOME.headers, IIS_WELCOME.body, delay=0.3)
+    backend = sim({f"/{i}": slow for i in range(12)})
+    urls = {f"n{i}": backend.url(f"/{i}") for i in range(12)}
+    settings = {"mode": "on-demand", "cache_ttl": 60, "max_probes": 3}
+    lb = lbhealth_server(inventory(urls, max_probes_per_host=12, **settings))
+    assert sum(backend.hits.values()) == 12  # the start-up round probed every check
+    assert backend.peak_in_flight == 3
+    assert httpx.get(f"{lb.url}/nodes").status_code == 200
 
 
 def test_hung_host_holds_only_its_own_slots(sim: Sim, lbhealth_server: Serve) -> None:
