@@ -12,18 +12,23 @@ The state comes from two places, in this order of precedence:
 
 The state file is replaced atomically (temporary file, fsync, rename, fsync of
 the directory): after a crash it holds either the old or the new state, never
-half of one.
+half of one. Several processes can share it (``lbhealth serve --workers N``):
+each change re-reads the file under a lock and changes only its own node, and
+every process follows the file (:meth:`AdminStore.watch`), so a change made
+through any worker reaches all of them within :data:`STATE_FILE_POLL` seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import fcntl
 import json
 import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, get_args
@@ -38,6 +43,8 @@ Source = Literal["api", "inventory", "default"]
 #: Longest admin reason kept: it is shown to monitors and in logs.
 MAX_ADMIN_REASON = 200
 _FILE_VERSION = 1
+#: Seconds between two looks (one ``stat``) at the state file for other processes' changes.
+STATE_FILE_POLL = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +117,38 @@ def write_state_file(path: Path, entries: dict[str, AdminEntry]) -> None:
         os.close(dir_fd)
 
 
+def _signature(path: Path) -> tuple[int, int, int, int] | None:
+    """What changes whenever the file is replaced (a new inode) or edited in place."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Serialize read-change-write of a state file between processes (``flock`` of its directory).
+
+    The state file itself cannot carry the lock: each write replaces it with a new
+    inode. Locking the directory leaves no lock file behind.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 class AdminStore:
     """The administrative state of every node of an inventory."""
 
     def __init__(self, inventory: Inventory, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._api: dict[str, AdminEntry] = {}
+        self._seen: tuple[int, int, int, int] | None = None
         #: Called with a node's name after each change (the prebuilt answers listen).
         self.listeners: list[Callable[[str], None]] = []
         self.follow(inventory)
@@ -134,6 +167,7 @@ class AdminStore:
             else AdminEntry("enabled", "", "default")
             for node, spec in inventory.nodes.items()
         }
+        seen = _signature(path) if path else None
         loaded = read_state_file(path) if path else self._api
         stale = sorted(set(loaded) - set(declared))
         if stale:
@@ -141,8 +175,69 @@ class AdminStore:
                 "state file names nodes not in the inventory; ignoring them",
                 extra={"state_file": str(path), "nodes": stale},
             )
-        self._path, self._declared = path, declared
-        self._api = {n: e for n, e in loaded.items() if n in declared}
+        self._path, self._declared, self._seen = path, declared, seen
+        self._api = self._known(loaded)
+
+    def _known(self, entries: dict[str, AdminEntry]) -> dict[str, AdminEntry]:
+        return {n: e for n, e in entries.items() if n in self._declared}
+
+    def _apply(self, entries: dict[str, AdminEntry]) -> list[str]:
+        """Serve these API entries; tell the listeners about each node whose entry changed."""
+        previous, self._api = self._api, entries
+        changed = [n for n in self._declared if previous.get(n) != entries.get(n)]
+        for node in changed:
+            for listener in self.listeners:
+                listener(node)
+        return changed
+
+    def refresh(self) -> list[str]:
+        """Take changes other processes made to the state file; the nodes that changed.
+
+        Costs one ``stat`` when nothing changed. An unreadable file is logged
+        (once per version of it) and the state in memory keeps serving.
+        """
+        path = self._path
+        if path is None:
+            return []
+        seen = _signature(path)
+        if seen == self._seen:
+            return []
+        self._seen = seen
+        try:
+            entries = read_state_file(path)
+        except ConfigError as exc:
+            log.warning(
+                "state file changed but is unreadable; keeping the current admin states: %s",
+                "; ".join(exc.errors),
+                extra={"state_file": str(path)},
+            )
+            return []
+        changed = self._apply(self._known(entries))
+        if changed:
+            log.debug(
+                "admin states changed in the state file",
+                extra={"state_file": str(path), "nodes": changed},
+            )
+        return changed
+
+    async def watch(self, every: float = STATE_FILE_POLL) -> None:
+        """Follow the state file until cancelled (changes by other workers, or by hand)."""
+        while True:
+            await asyncio.sleep(every)
+            self.refresh()
+
+    def _current_file(self) -> dict[str, AdminEntry]:
+        """The state file's entries; an unreadable file is replaced by the state in memory."""
+        assert self._path is not None
+        try:
+            return self._known(read_state_file(self._path))
+        except ConfigError as exc:
+            log.warning(
+                "unreadable state file is rewritten from the admin states in memory: %s",
+                "; ".join(exc.errors),
+                extra={"state_file": str(self._path)},
+            )
+            return self._api
 
     def __contains__(self, node: object) -> bool:
         return node in self._declared
@@ -172,16 +267,19 @@ class AdminStore:
 
     def _change(self, node: str, entry: AdminEntry | None, by: str | None = None) -> None:
         previous = self.get(node)
-        updated = dict(self._api)
-        if entry is None:
-            updated.pop(node, None)
-        else:
-            updated[node] = entry
-        if self._path is not None:
-            write_state_file(self._path, updated)
-        self._api = updated
-        for listener in self.listeners:
-            listener(node)
+        path = self._path
+        with _locked(path) if path is not None else contextlib.nullcontext():
+            # Start from the file, not from memory: another worker may have
+            # changed other nodes since we last looked; only this node changes.
+            updated = dict(self._current_file() if path is not None else self._api)
+            if entry is None:
+                updated.pop(node, None)
+            else:
+                updated[node] = entry
+            if path is not None:
+                write_state_file(path, updated)
+                self._seen = _signature(path)
+        self._apply(updated)
         current = self.get(node)
         log.info(
             "admin state %s: %s -> %s",

@@ -60,6 +60,8 @@ class LBHealth:
         self.served = ServedCounts()
         #: The inventory file, for reloads (None: built in memory, cannot reload).
         self.config_path = config_path
+        #: With several workers, the supervisor that forwards a reload to all of them.
+        self.supervisor_pid: int | None = None
         self._probing: asyncio.Task[None] | None = None
         self._retired: set[asyncio.Task[None]] = set()
         self.api = build_api(self)
@@ -142,11 +144,15 @@ def build_api(service: LBHealth) -> FastAPI:
         settings = service.engine.inventory.settings
         service.start_probing()
         uninstall_sighup = install_sighup(service)
+        # Other workers (or an operator) may change the state file: follow it.
+        following = asyncio.create_task(service.admin.watch())
         try:
             async with agent_listener(settings.host, settings.agent_port, service.lb_state):
                 yield
         finally:
             uninstall_sighup()
+            following.cancel()
+            await asyncio.gather(following, return_exceptions=True)
             await service.stop_probing()
             await service.engine.aclose()
 

@@ -86,7 +86,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     path = _config_path(args.config)
     inventory = _apply_overrides(load_inventory(path), args.host, args.port)
     settings = inventory.settings
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, access_log=settings.access_log)
     if args.workers > 1:
         from lbhealth.workers import serve_workers
 

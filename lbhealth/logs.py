@@ -40,8 +40,13 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def setup_logging(level: str = "info") -> None:
-    """Send every logger (uvicorn's included) through one JSON handler on stderr."""
+def setup_logging(level: str = "info", *, access_log: bool = False) -> None:
+    """Send every logger (uvicorn's included) through one JSON handler on stderr.
+
+    uvicorn writes an access line only when ``uvicorn.access`` reaches a
+    handler, whatever its own ``access_log`` option, so without ``access_log``
+    that logger is cut off here: monitors poll many times a second.
+    """
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
@@ -50,4 +55,5 @@ def setup_logging(level: str = "info") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").propagate = access_log
     quiet_libraries()
