@@ -118,10 +118,13 @@ def write_state_file(path: Path, entries: dict[str, AdminEntry]) -> None:
 
 
 def _signature(path: Path) -> tuple[int, int, int, int] | None:
-    """What changes whenever the file is replaced (a new inode) or edited in place."""
+    """What changes whenever the file is replaced (a new inode) or edited in place.
+
+    None when it cannot be seen (missing, or unreadable: then reading it says why).
+    """
     try:
         st = path.stat()
-    except FileNotFoundError:
+    except OSError:
         return None
     return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
 
