@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from lbhealth.config import CheckSpec, Inventory, split_address
 from lbhealth.interpret import Rules, interpret
 from lbhealth.probe import HttpTarget, Observation
-from lbhealth.redact import redact, secret_values
+from lbhealth.redact import redact, redact_data, secret_values
 from lbhealth.verdict import CheckResult, Outcome, Status, clean_reason
 
 
@@ -110,15 +110,16 @@ def judge(check: Check, observation: Observation, checked_at: float) -> CheckRes
 
     No answer at all is DOWN with the prober's precise reason (refused, timeout,
     TLS...). An answer is read by the check kind's interpreter.
+
+    Whatever quotes the backend (reason, details) is redacted; the prober's
+    detail before :class:`Outcome` shortens it, so no cut splits a secret.
     """
+    secrets = check.secrets
+    detail = redact(observation.detail, secrets)
     if check.kind == "tcp":
-        outcome = (
-            Outcome.up(observation.detail)
-            if observation.error is None
-            else Outcome.down(observation.detail)
-        )
+        outcome = Outcome.up(detail) if observation.error is None else Outcome.down(detail)
     elif observation.answer is None:
-        outcome = Outcome.down(observation.detail)
+        outcome = Outcome.down(detail)
     else:
         outcome = interpret(check.kind, observation.answer, check.rules)
     return CheckResult(
@@ -126,10 +127,10 @@ def judge(check: Check, observation: Observation, checked_at: float) -> CheckRes
         kind=check.kind,
         target=check.target,
         status=outcome.status,
-        reason=redact(outcome.reason, check.secrets),
+        reason=redact(outcome.reason, secrets),
         latency=observation.elapsed,
         checked_at=checked_at,
-        details=outcome.details,
+        details=redact_data(outcome.details, secrets),
     )
 
 
@@ -139,7 +140,7 @@ def _down(check: Check, reason: str, checked_at: float) -> CheckResult:
         kind=check.kind,
         target=check.target,
         status=Status.DOWN,
-        reason=redact(clean_reason(reason), check.secrets),
+        reason=clean_reason(redact(reason, check.secrets)),
         latency=0.0,
         checked_at=checked_at,
     )

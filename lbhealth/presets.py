@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lbhealth.config import NODE_NAME, ConfigError, Inventory
+from lbhealth.redact import MASK, sensitive_header
 
 ROLES = ("database", "file", "messaging", "services", "application", "web")
 LOGIN_JSP = "/system/web/view/platform/login/login.jsp"
@@ -48,8 +49,6 @@ ROLE_CHECKS = {
 }
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _ROLE_KEYS = {"hosts", "checks"}
-#: Header values ``explain`` never prints: a terminal scrollback is not a vault.
-_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie"}
 _HOST_KEYS = {"host", "name", "checks"}
 
 
@@ -289,10 +288,11 @@ def explain(inventory: Inventory) -> str:
             options = check.model_dump(
                 mode="json", exclude_defaults=True, exclude={"kind", "name", "url", "address"}
             )
+            # A terminal scrollback is not a vault: credential headers are masked.
             headers = options.get("headers", {})
             for header in headers:
-                if header.lower() in _SECRET_HEADERS:
-                    headers[header] = "***"
+                if sensitive_header(header):
+                    headers[header] = MASK
             extra = "".join(f" {k}={json.dumps(v)}" for k, v in sorted(options.items()))
             lines.append(f"  {name}: {check.kind} {check.target}{extra}")
     return "\n".join(lines) + "\n"

@@ -9,7 +9,8 @@ page that echoes the request, say) has the secret values replaced.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 MASK = "***"
@@ -19,6 +20,16 @@ MASK = "***"
 _SENSITIVE = ("authorization", "cookie", "token", "key", "secret", "password", "auth")
 #: Shorter values are not redacted: masking "1" in every reason would hide real text.
 _MIN_SECRET = 4
+#: What shortened text ends with (``clean_reason``, the interpreters' ``shorten``).
+_CUT = "..."
+#: Nesting :func:`redact_data` walks into; deeper data is replaced, not shown unread.
+_MAX_DEPTH = 8
+
+
+def sensitive_header(name: str) -> bool:
+    """Whether a header's value is a credential, never to be shown."""
+    lowered = name.lower()
+    return any(word in lowered for word in _SENSITIVE)
 
 
 def mask_url(url: str) -> str:
@@ -36,7 +47,7 @@ def secret_values(url: str | None, headers: Mapping[str, str]) -> tuple[str, ...
     """Every configured value that must never be shown, longest first."""
     found: set[str] = set()
     for name, value in headers.items():
-        if any(word in name.lower() for word in _SENSITIVE):
+        if sensitive_header(name):
             found.add(value.strip())
             # "Bearer abc" / "Basic abc": the credential alone may be echoed too.
             found.add(value.strip().rpartition(" ")[2])
@@ -52,7 +63,39 @@ def secret_values(url: str | None, headers: Mapping[str, str]) -> tuple[str, ...
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value replaced by ``***``."""
+    """``text`` with every secret value replaced by ``***``.
+
+    Redact before shortening. Text already shortened (interpreters shorten the
+    backend output they quote) may end a secret's head at the cut, ``abc...``:
+    such a head, of at least ``_MIN_SECRET`` characters, is masked too.
+    """
+    secrets = tuple(secrets)
     for secret in secrets:
         text = text.replace(secret, MASK)
+    if _CUT in text:
+        for secret in secrets:
+            for size in range(len(secret) - 1, _MIN_SECRET - 1, -1):
+                text = text.replace(secret[:size] + _CUT, MASK + _CUT)
     return text
+
+
+def redact_data(value: Any, secrets: Sequence[str], depth: int = 0) -> Any:
+    """JSON-like ``value`` with every string in it (keys too) redacted.
+
+    Details quote the backend (parsed rows, the Server header) as much as a
+    reason does. Containers nested past ``_MAX_DEPTH`` are replaced by ``...``.
+    """
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if not isinstance(value, (Mapping, list, tuple)):
+        return value
+    if depth >= _MAX_DEPTH:
+        return _CUT
+    if isinstance(value, Mapping):
+        return {
+            redact_data(k, secrets, depth + 1): redact_data(v, secrets, depth + 1)
+            for k, v in value.items()
+        }
+    return [redact_data(item, secrets, depth + 1) for item in value]
