@@ -144,6 +144,58 @@ def test_reload_removing_a_node_stops_serving_its_prebuilt_answer(
     assert a.hits["/"] == 1
 
 
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        ({}, []),
+        ({"agent_port": 15555}, ["agent_port"]),
+        ({"port": 1, "host": "0.0.0.0"}, ["host", "port"]),
+        (
+            {
+                "log_level": "debug",
+                "access_log": True,
+                "max_connections": 7,
+                "keep_alive_timeout": 9,
+                "history_size": 3,
+            },
+            ["log_level", "access_log", "max_connections", "keep_alive_timeout", "history_size"],
+        ),
+    ],
+)
+def test_reload_names_changed_settings_that_need_a_restart(
+    sim: Sim,
+    lbhealth_server: Serve,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    changed: dict[str, Any],
+    expected: list[str],
+) -> None:
+    caplog.set_level(logging.INFO)
+    url = sim({"/": IIS_WELCOME}).url()
+    path = write(tmp_path / "inv.yaml", config({"web1": url}))
+    lb = lbhealth_server(path)
+    running = lb.app.engine.inventory.settings
+    write(path, config({"web1": url}, cache_ttl=30, **changed))
+    response = httpx.post(f"{lb.url}/admin/reload", headers=AUTH)
+    assert response.status_code == 200
+    assert response.json()["restart_needed"] == expected
+    # The reload applied what it can and kept serving with the running startup values.
+    settings = lb.app.engine.inventory.settings
+    assert settings.cache_ttl == 30
+    assert [getattr(settings, n) for n in expected] == [getattr(running, n) for n in expected]
+    assert httpx.get(f"{lb.url}/health/web1").status_code == 200
+    # Still due at the next reload: the restart has not happened yet.
+    again = httpx.post(f"{lb.url}/admin/reload", headers=AUTH)
+    assert again.json()["restart_needed"] == expected
+    reloaded = [r for r in caplog.records if r.name == "lbhealth.reload"][-1]
+    assert reloaded.__dict__["restart_needed"] == expected
+    if expected:
+        assert reloaded.levelno == logging.WARNING
+        assert f"restart needed for {', '.join(expected)}" in reloaded.getMessage()
+    else:
+        assert "restart" not in reloaded.getMessage()
+
+
 def test_reloaded_admin_token_guards_every_admin_route(
     sim: Sim, lbhealth_server: Serve, tmp_path: Path
 ) -> None:
