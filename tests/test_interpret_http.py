@@ -8,7 +8,8 @@ import pytest
 from _cases import answer
 
 from lbhealth.interpret import INTERPRETERS, Outcome, Rules, interpret
-from lbhealth.interpret.http import describe_statuses
+from lbhealth.interpret._text import Listing, ListingRules
+from lbhealth.interpret.http import describe_statuses, listing_interpreter
 from lbhealth.verdict import Status
 
 #: A page every kind reads as healthy: a JBoss welcome title, one live RMI
@@ -78,3 +79,49 @@ def test_reject_matching_nothing_visible_shows_context() -> None:
 )
 def test_describe_statuses(codes: set[int], text: str) -> None:
     assert describe_statuses(frozenset(codes)) == text
+
+
+#: A made-up listing kind: a new one is only its configuration.
+PUMPS = ListingRules(
+    spec=Listing(
+        state_score=lambda cell: 2 if cell.strip().lower() in ("running", "stopped") else 0,
+        state_in_line=lambda line: (
+            line.lower().find("running") if "running" in line.lower() else -1
+        ),
+        name_header=re.compile(r"\bpump\b", re.I),
+    ),
+    key="pumps",
+    healthy=lambda state: state.strip().lower() == "running",
+    dead=lambda name, state: f"{name} {state}",
+    missing="{} not listed",
+    nothing="no pumps listed",
+    up=lambda ok, _na: f"{ok} pumps running",
+)
+
+
+def pumps(*rows: tuple[str, str]) -> str:
+    cells = "".join(f"<tr><td>{name}</td><td>{state}</td></tr>" for name, state in rows)
+    return f"<table><tr><th>Pump</th><th>State</th></tr>{cells}</table>"
+
+
+@pytest.mark.parametrize(
+    ("status", "expect_status", "rows", "verdict", "reason"),
+    [
+        (200, None, [("P1", "Running"), ("P2", "Running")], Status.UP, "2 pumps running"),
+        (200, None, [("P1", "Running"), ("P2", "Stopped")], Status.DOWN, "P2 Stopped"),
+        (500, None, [("P1", "Running")], Status.DOWN, "HTTP 500, expected 200: Pump State"),
+        (500, frozenset({500}), [("P1", "Stopped")], Status.DOWN, "P1 Stopped"),
+        (500, frozenset({500}), [("P1", "Running")], Status.UP, "1 pumps running"),
+    ],
+)
+def test_listing_interpreter_judges_the_list_under_every_admitted_status(
+    status: int,
+    expect_status: frozenset[int] | None,
+    rows: list[tuple[str, str]],
+    verdict: Status,
+    reason: str,
+) -> None:
+    judge = listing_interpreter(PUMPS)
+    outcome = judge(answer(pumps(*rows), status), Rules(expect_status=expect_status))
+    assert (outcome.status, outcome.reason) == (verdict, reason)
+    assert [p["name"] for p in outcome.details.get("pumps", [])] in ([], [n for n, _ in rows])

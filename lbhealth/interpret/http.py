@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from lbhealth.interpret._text import Page, read_page, shorten, summary
-from lbhealth.interpret._types import Answer, Rules
+from lbhealth.interpret._text import ListingRules, Page, judge_listing, read_page, shorten, summary
+from lbhealth.interpret._types import Answer, Interpreter, Rules
 from lbhealth.verdict import Outcome, Status
 
 #: What "the request worked" means for a plain HTTP check (as for a Kubernetes httpGet probe).
@@ -94,6 +94,23 @@ def screen(
     if verdict is not None:
         return verdict
     return Outcome.up(f"HTTP {answer.status}")
+
+
+def listing_interpreter(kind: ListingRules) -> Interpreter:
+    """The interpreter of a listing kind (rmi-objects, icm-connections): only 200 is
+    acceptable, and the list is judged even under a status ``rules.expect_status``
+    admits, since the list is the whole point of the page."""
+
+    def interpret_listing(answer: Answer, rules: Rules) -> Outcome:
+        return screen(
+            answer,
+            rules,
+            ONLY_200,
+            lambda _answer, page, rules: judge_listing(page, rules, kind),
+            judge_any_status=True,
+        )
+
+    return interpret_listing
 
 
 def interpret_http(answer: Answer, rules: Rules) -> Outcome:

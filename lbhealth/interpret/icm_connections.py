@@ -18,12 +18,9 @@ import re
 from lbhealth.interpret._text import (
     Listing,
     ListingRules,
-    judge_listing,
     normalise_state,
 )
-from lbhealth.interpret._types import Answer, Rules
-from lbhealth.interpret.http import ONLY_200, screen
-from lbhealth.verdict import Outcome
+from lbhealth.interpret.http import listing_interpreter
 
 _CONNECTED = re.compile(r"connected\b")
 _NEGATED = re.compile(r"\b(?:not|no|never|lost|dis\w*|un\w*|fail\w*|error|down|closed)\b")
@@ -81,12 +78,5 @@ _RULES = ListingRules(
 )
 
 
-def interpret_icm_connections(answer: Answer, rules: Rules) -> Outcome:
-    """Judge ICMIntegratedConnections.jsp: every listed link Connected."""
-    return screen(
-        answer,
-        rules,
-        ONLY_200,
-        lambda _answer, page, rules: judge_listing(page, rules, _RULES),
-        judge_any_status=True,
-    )
+#: Judge ICMIntegratedConnections.jsp: every listed link Connected.
+interpret_icm_connections = listing_interpreter(_RULES)

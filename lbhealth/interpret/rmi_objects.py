@@ -21,12 +21,9 @@ from lbhealth.interpret._text import (
     Listing,
     ListingRules,
     exception_at,
-    judge_listing,
     normalise_state,
 )
-from lbhealth.interpret._types import Answer, Rules
-from lbhealth.interpret.http import ONLY_200, screen
-from lbhealth.verdict import Outcome
+from lbhealth.interpret.http import listing_interpreter
 
 _NA = re.compile(r"n\s*/?\s*a\b")
 _ALIVE = re.compile(r"(?:remote\s*object\s*)?(?:is\s+)?alive\b")
@@ -84,12 +81,5 @@ _RULES = ListingRules(
 )
 
 
-def interpret_rmi_objects(answer: Answer, rules: Rules) -> Outcome:
-    """Judge listrmiobjects.jsp: every listed process alive, NA ignored."""
-    return screen(
-        answer,
-        rules,
-        ONLY_200,
-        lambda _answer, page, rules: judge_listing(page, rules, _RULES),
-        judge_any_status=True,
-    )
+#: Judge listrmiobjects.jsp: every listed process alive, NA ignored.
+interpret_rmi_objects = listing_interpreter(_RULES)
