@@ -94,6 +94,14 @@ def expand(data: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**rest, "nodes": merged}
 
 
+def _long_form(value: object, short: type, key: str) -> Mapping[str, Any] | None:
+    """An entry as a mapping: the short form (a bare host list, a bare host name) is
+    ``{key: value}``; None when the entry is neither form."""
+    if isinstance(value, short):
+        return {key: value}
+    return value if isinstance(value, Mapping) else None
+
+
 def _hosts(cluster: object, errors: _Errors) -> Iterator[_Host]:
     if not isinstance(cluster, Mapping) or not cluster:
         errors.add("cluster", "list hosts per role, e.g. 'web: [web1.example.com]'")
@@ -105,9 +113,8 @@ def _hosts(cluster: object, errors: _Errors) -> Iterator[_Host]:
             continue
         # The short form is the host list itself: its entries are cluster.<role>[i].
         where = path if isinstance(value, list) else f"{path}.hosts"
-        if isinstance(value, list):
-            value = {"hosts": value}
-        if not isinstance(value, Mapping):
+        value = _long_form(value, list, "hosts")
+        if value is None:
             errors.add(path, "write a list of hosts, or a mapping with 'hosts:' and options")
             continue
         entries = value.get("hosts")
@@ -128,9 +135,8 @@ def _host(
     role_checks: Mapping[str, Any],
     errors: _Errors,
 ) -> Iterator[_Host]:
-    if isinstance(entry, str):
-        entry = {"host": entry}
-    if not isinstance(entry, Mapping):
+    entry = _long_form(entry, str, "host")
+    if entry is None:
         errors.add(path, "write a host name, or a mapping with 'host:' and options")
         return
     host = entry.get("host")
