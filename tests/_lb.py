@@ -1,17 +1,14 @@
-"""Helpers for the load-balancer tests: inventories, admin calls, bounded polling."""
+"""Helpers for the load-balancer tests: inventories and admin calls."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from lbhealth.simserver import SimServer
 
-T = TypeVar("T")
 TOKEN = "test-admin-token-4f1c"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -39,14 +36,3 @@ def set_state(url: str, node: str, state: str, reason: str = "") -> httpx.Respon
     return httpx.put(
         f"{url}/admin/nodes/{node}/state", json={"state": state, "reason": reason}, headers=AUTH
     )
-
-
-def wait_until(probe: Callable[[], T], accept: Callable[[T], bool], deadline: float = 15) -> T:
-    """Poll ``probe`` until ``accept`` holds, within a bounded deadline; return the last value."""
-    end = time.monotonic() + deadline
-    value = probe()
-    while not accept(value):
-        assert time.monotonic() < end, f"still {value!r} after {deadline}s"
-        time.sleep(0.05)
-        value = probe()
-    return value

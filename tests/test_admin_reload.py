@@ -24,6 +24,7 @@ from lbhealth.demo import IIS_APPPOOL_STOPPED, IIS_WELCOME
 from lbhealth.logs import JsonFormatter, quiet_libraries
 from lbhealth.simserver import SimServer
 from tests import faults
+from tests._poll import wait_ready
 from tests.conftest import BackgroundLoop, Running
 
 Sim = Callable[..., SimServer]
@@ -44,18 +45,6 @@ def config(nodes: dict[str, str], **settings: Any) -> dict[str, Any]:
         "settings": {"admin_token": TOKEN, "cache_ttl": 60, **settings},
         "nodes": {n: {"checks": [{"kind": "iis", "url": url}]} for n, url in nodes.items()},
     }
-
-
-def wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("lbhealth did not become ready")
 
 
 @pytest.fixture(autouse=True)

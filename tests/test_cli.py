@@ -15,6 +15,7 @@ import pytest
 
 from lbhealth.demo import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
 from lbhealth.simserver import SimServer
+from tests._poll import wait_ready
 
 Sim = Callable[..., SimServer]
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,9 +148,7 @@ def test_demo_serves_a_cluster_with_realistic_failures() -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{base}/livez")
-        while httpx.get(f"{base}/readyz").status_code != 200:
-            time.sleep(0.1)
+        wait_ready(base, deadline=30)
         statuses = {n["node"]: n["status"] for n in httpx.get(f"{base}/nodes").json()["nodes"]}
         assert statuses == {
             "db1": "UP",

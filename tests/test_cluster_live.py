@@ -12,7 +12,6 @@ import pty
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from lbhealth.demo import (
 )
 from lbhealth.simserver import Page, SimServer, TcpListener
 from tests._cases import OWN_PAGES, load_case
+from tests._poll import wait_until
 from tests.conftest import BackgroundLoop, Running, require_tool
 
 Serve = Callable[[dict[str, Any]], Running]
@@ -95,18 +95,6 @@ def cluster(bg: BackgroundLoop, sim: Callable[..., SimServer]) -> Iterator[SimCl
     yield SimCluster(servers, listeners)
     for listener in listeners.values():
         bg.run(listener.stop())
-
-
-def eventually(
-    fetch: Callable[[], httpx.Response], ok: Callable[[httpx.Response], bool]
-) -> httpx.Response:
-    """Poll (bounded: 10 s) until ``ok``; verdicts are cached for 100 ms in these tests."""
-    deadline = time.monotonic() + 10
-    response = fetch()
-    while not ok(response) and time.monotonic() < deadline:
-        time.sleep(0.05)
-        response = fetch()
-    return response
 
 
 def test_preset_cluster_probes_the_derived_checks(
@@ -231,11 +219,11 @@ def test_history_shows_when_a_node_went_down_and_came_back(
     def changes(n: int) -> Callable[[httpx.Response], bool]:
         return lambda r: len(r.json()["history"]) == n
 
-    eventually(history, changes(1))
+    wait_until(history, changes(1))
     app2.pages[JSP_PATH] = JSP_STACK_TRACE
-    eventually(history, changes(2))
+    wait_until(history, changes(2))
     app2.pages[JSP_PATH] = JSP_LOGIN
-    entries = eventually(history, changes(3)).json()["history"]
+    entries = wait_until(history, changes(3)).json()["history"]
     assert [e["status"] for e in entries] == ["UP", "DOWN", "UP"]
     assert "NullPointerException" in entries[1]["reason"] and entries[1]["reason"].startswith(
         "jsp: "
@@ -251,7 +239,7 @@ def test_status_page_shows_nodes_checks_and_escapes(
 ) -> None:
     cluster.servers["app2"].pages[JSP_PATH] = HOSTILE_JSP
     lb = lbhealth_server(cluster.inventory())
-    page = eventually(lambda: httpx.get(f"{lb.url}/"), lambda r: "Changes (1)" in r.text)
+    page = wait_until(lambda: httpx.get(f"{lb.url}/"), lambda r: "Changes (1)" in r.text)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -289,7 +277,7 @@ def test_status_page_in_chromium(cluster: SimCluster, lbhealth_server: Serve) ->
     cluster.servers["app2"].pages[JSP_PATH] = HOSTILE_JSP
     cluster.servers["web1"].pages[RMI_PATH] = RMI_EAAS_DEAD
     lb = lbhealth_server(cluster.inventory())
-    eventually(lambda: httpx.get(f"{lb.url}/readyz"), lambda r: r.status_code == 200)
+    wait_until(lambda: httpx.get(f"{lb.url}/readyz"), lambda r: r.status_code == 200)
     ARTIFACTS.mkdir(exist_ok=True)
     dom = chromium("--dump-dom", f"{lb.url}/")
     assert dom.returncode == 0, dom.stderr[-2000:]

@@ -12,7 +12,8 @@ from lbhealth.demo import JBOSS_WELCOME
 from lbhealth.flap import Flap, FlapState, step
 from lbhealth.simserver import SimServer
 from lbhealth.verdict import CheckResult, Status
-from tests._lb import inventory, wait_until
+from tests._lb import inventory
+from tests._poll import wait_until
 from tests.conftest import Running
 from tests.test_haproxy import JBOSS_ERROR_200
 

@@ -25,7 +25,8 @@ from lbhealth.demo import (
 from lbhealth.simserver import Page, SimServer
 from tests._cases import OWN_PAGES, load_case
 from tests._haproxy import HAProxy, start_haproxy
-from tests._lb import inventory, jboss_node, set_state, wait_until
+from tests._lb import inventory, jboss_node, set_state
+from tests._poll import wait_until
 from tests.conftest import Running, require_tool
 from tests.test_cli import free_port
 
