@@ -31,7 +31,7 @@ from lbhealth.metrics import Metrics
 from lbhealth.reload import install_sighup
 from lbhealth.reload_api import build_reload_router
 from lbhealth.request_id import RequestIdMiddleware
-from lbhealth.routing import NO_STORE, add_monitor_route
+from lbhealth.routing import MONITOR_METHODS, NO_STORE, add_monitor_route
 from lbhealth.verdict import clean_reason
 
 log = logging.getLogger("lbhealth.app")
@@ -112,7 +112,7 @@ class LBHealth:
             scope["type"] == "http"
             and scope["path"].startswith(HEALTH_PREFIX)
             and not scope["path"].startswith(ROLE_PREFIX)  # pools; a node "role" still works
-            and scope["method"] in ("GET", "HEAD", "OPTIONS")
+            and scope["method"] in MONITOR_METHODS
             and not _wants_json(scope)
         ):
             name = scope["path"][len(HEALTH_PREFIX) :]
