@@ -115,3 +115,15 @@ def test_status_column_wins_over_an_active_column(heading: bool) -> None:
     head = "<tr><th>Link</th><th>Enabled</th><th>Status</th></tr>" if heading else ""
     body = f"<table>{head}<tr><td>MR</td><td>Active</td><td>Disconnected</td></tr></table>"
     assert icm(body).reason == "MR link Disconnected (not connected)"
+
+
+def test_empty_state_cell_is_not_connected() -> None:
+    outcome = icm(links("Connected", ""))
+    assert outcome.status is Status.DOWN
+    assert "ARM" in outcome.reason and "MR" not in outcome.reason.replace("ARM", "")
+
+
+def test_definition_list_layout() -> None:
+    outcome = icm("<dl><dt>MR</dt><dd>Connected</dd><dt>ARM</dt><dd>Disconnected</dd></dl>")
+    assert outcome.status is Status.DOWN
+    assert "ARM" in outcome.reason

@@ -228,3 +228,43 @@ def test_non_200_is_down_with_status() -> None:
 def test_cp1252_quotes_in_a_utf8_declared_body_are_tolerated() -> None:
     body = b"<table><tr><td>DX</td><td>\x93Remote Object is Alive\x94</td></tr></table>"
     assert rmi(body).status is Status.UP
+
+
+@pytest.mark.parametrize("empty", ["", "&nbsp;", " \t ", "<span></span>"])
+def test_empty_state_cell_is_dead_and_named(empty: str) -> None:
+    outcome = rmi(table(("DX", "Remote Object is Alive"), ("RX", empty), ("EAAS", "NA")))
+    assert outcome.status is Status.DOWN
+    assert "RX" in outcome.reason
+
+
+def test_empty_state_cell_without_heading_uses_the_other_rows_state_column() -> None:
+    rows = "<tr><td>DX</td><td>Remote Object is Alive</td></tr><tr><td>Listener</td><td></td></tr>"
+    outcome = rmi(f"<table>{rows}</table>")
+    assert outcome.status is Status.DOWN
+    assert "Listener" in outcome.reason
+
+
+def test_layout_row_with_one_cell_is_not_an_item() -> None:
+    body = table(("DX", "Remote Object is Alive")).replace(
+        "<table>", "<table><tr><td colspan=2>RMI Objects on node 1</td></tr>"
+    )
+    assert rmi(body).status is Status.UP
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<dl><dt>DX</dt><dd>Remote Object is Alive</dd><dt>EAAS</dt><dd>Remote Object is Not Alive</dd></dl>",
+        "<pre>DX\nRemote Object is Alive\nEAAS\nRemote Object is Not Alive\n</pre>",
+        "<p><b>DX</b></p><p>Remote Object is Alive</p><p><b>EAAS</b></p><p>Not Alive</p>",
+    ],
+)
+def test_name_line_followed_by_state_line_is_one_item(body: str) -> None:
+    outcome = rmi(body)
+    assert outcome.status is Status.DOWN
+    assert "EAAS" in outcome.reason and "DX" not in outcome.reason
+
+
+def test_state_line_after_unrelated_text_is_not_paired_with_a_heading() -> None:
+    body = "<h3>RMI Objects</h3><p>Checked every 30 s, see the log for details.</p><p>Remote Object is Alive</p>"
+    assert rmi(body).status is Status.DOWN  # no named process: nothing listed

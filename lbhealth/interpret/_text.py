@@ -537,15 +537,21 @@ def clean_name(text: str) -> str:
     return _NAME_TAIL.sub("", name).strip(_NAME_JUNK)
 
 
-def _line_entries(lines: Iterable[str], spec: Listing, pending: list[str]) -> list[Entry]:
+def _line_entries(
+    lines: Iterable[str], spec: Listing, pending: list[str], bare: list[str] | None = None
+) -> list[Entry]:
     """Entries from plain lines: "Name : state", "Name - state", "Name state", key/value pairs.
 
     ``pending`` carries a name announced by a "Process: EAAS" line to a
-    following "Status: ..." line.
+    following "Status: ..." line; ``bare`` carries a line that is only a name
+    ("<dt>EAAS</dt>") to the very next line when that line is only a state
+    ("<dd>Remote Object is Alive</dd>").
     """
     found: list[Entry] = []
+    previous = bare if bare is not None else []
     for line in lines:
         if len(line) > _MAX_LINE:
+            previous.clear()
             continue
         start = spec.state_in_line(line)
         if start > 0:
@@ -555,10 +561,26 @@ def _line_entries(lines: Iterable[str], spec: Listing, pending: list[str]) -> li
             if name and len(name.split()) <= spec.max_name_words:
                 found.append(Entry(name, line[start:].strip()))
                 pending.clear()
+                previous.clear()
                 continue
+        if start == 0 and (pending or previous):
+            found.append(Entry((pending or previous)[0], line.strip()))
+            pending.clear()
+            previous.clear()
+            continue
+        previous.clear()
         key_value = _KEY_VALUE.fullmatch(line.strip())
         if key_value and not _GENERIC_LABEL.match(line.strip()):
             pending[:] = [clean_name(key_value.group(1))]
+        elif start < 0:
+            name = clean_name(line)
+            if (
+                name
+                and len(name.split()) <= spec.max_name_words
+                and not _NOT_A_NAME.fullmatch(name)
+                and not _GENERIC_LABEL.fullmatch(name)
+            ):
+                previous.append(name)
     return found
 
 
@@ -609,6 +631,31 @@ def _state_columns(page: Page, score: Callable[[str], int]) -> dict[int, int]:
     return {t: max(v, key=v.__getitem__) for t, v in votes.items()}
 
 
+def _blank_state(
+    row: Row,
+    headings: dict[int, tuple[int, int, int]],
+    voted: dict[int, int],
+    score: Callable[[str], int],
+) -> Entry | None:
+    """An item whose state cell is empty: a named row of a listing table, nothing in its
+    state column (known from the heading or the other rows). An empty state proves
+    nothing alive, so it is an entry with an empty state, never a skipped row."""
+    cells = row.cells
+    if row.table <= 0 or row.header or len(cells) < 2:
+        return None
+    name_col, state_col, _ = headings.get(row.table, (-1, -1, -1))
+    if not 0 <= state_col < len(cells):
+        state_col = voted.get(row.table, -1)
+    if not 0 <= state_col < len(cells) or cells[state_col]:
+        return None
+    if any(score(cell) for cell in cells):
+        return None
+    name = _pick_name(cells, state_col, name_col)
+    if not name or _NOT_A_NAME.fullmatch(name):
+        return None
+    return Entry(name, "")
+
+
 def read_listing(page: Page, spec: Listing) -> list[Entry]:
     """Items and states from tables (any column order), ``<pre>``/``<br>`` lines or plain text.
 
@@ -621,6 +668,7 @@ def read_listing(page: Page, spec: Listing) -> list[Entry]:
     """
     entries: list[Entry] = []
     pending: list[str] = []
+    bare: list[str] = []
     headings: dict[int, tuple[int, int, int]] = {}
     scores: dict[str, int] = {}
 
@@ -634,7 +682,12 @@ def read_listing(page: Page, spec: Listing) -> list[Entry]:
         cells = row.cells
         filled = [c for c in cells if c]
         if row.table == 0 or len(filled) < 2:
-            entries.extend(_line_entries("\n".join(filled).split("\n"), spec, pending))
+            blank = _blank_state(row, headings, voted, score)
+            if blank is not None:
+                entries.append(blank)
+                bare.clear()
+                continue
+            entries.extend(_line_entries("\n".join(filled).split("\n"), spec, pending, bare))
             continue
         ranks = [score(c) for c in cells]
         best = max(ranks)
@@ -648,7 +701,7 @@ def read_listing(page: Page, spec: Listing) -> list[Entry]:
         if not headed:
             state_col = ranks.index(best) if best else voted.get(row.table, -1)
         if not 0 <= state_col < len(cells) or _NOT_A_STATE.fullmatch(cells[state_col]):
-            entries.extend(_line_entries(filled, spec, pending))
+            entries.extend(_line_entries(filled, spec, pending, bare))
             continue
         inline = _line_entries([cells[state_col]], spec, [])
         if inline and best < 2 and not 0 <= name_col < len(cells):
