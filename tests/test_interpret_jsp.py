@@ -96,3 +96,25 @@ def test_blank_html_page_is_down() -> None:
 
 def test_frameset_without_text_is_a_real_page() -> None:
     assert jsp("<frameset><frame src='main.jsp'></frameset>").status is Status.UP
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "An error occurred at line: 12 in the jsp file: /web/view/header.jsp",
+        "An error occurred at line: [12] in the jsp file: [/index.jsp]",
+        "An exception occurred processing JSP page /index.jsp at line 7",
+        "An exception occurred processing [/index.jsp] at line [7]",
+    ],
+)
+def test_jasper_messages_without_exception_class_are_down(message: str) -> None:
+    outcome = jsp(
+        f"<html><head><title>Agent Console</title></head><body><p>{message}</p></body></html>"
+    )
+    assert outcome.status is Status.DOWN
+    assert "error" in outcome.reason.lower() or "exception" in outcome.reason.lower()
+
+
+def test_prose_about_errors_at_a_line_stays_up() -> None:
+    body = "<html><head><title>Help</title></head><body>If an error occurred, check the log.</body></html>"
+    assert jsp(body).status is Status.UP

@@ -397,6 +397,10 @@ _ERROR_PHRASES = tuple(
         r"http error\s+[45]\d\d\b",  # IIS detailed error, HTTP.sys
         r"microsoft vbscript\s+(?:runtime|compilation)\s+error\b",  # classic ASP
         r"active server pages\s+error\b",
+        # Jasper: "An error occurred at line: [12] in the jsp file: [/x.jsp]" (compile),
+        # "An exception occurred processing [/x.jsp] at line [7]" / "JSP page /x.jsp at line 7"
+        r"an error occurred at line:?\s*\[?\d+\]?\s+in the (?:jsp|generated java) file",
+        r"an exception occurred processing\s+(?:jsp page\s+)?\[?/",
     )
 )
 
