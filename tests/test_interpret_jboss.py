@@ -73,3 +73,17 @@ def test_status_accepted_by_override_skips_welcome_page_check() -> None:
     rules = Rules(expect_status=frozenset({401}))
     body = "<html><head><title>JBoss Web/2.1.3.GA - Error report</title></head></html>"
     assert jboss(body, 401, rules).status is Status.UP
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<title>JBoss Application Server is starting</title>",
+        "<title>Welcome to JBoss AS</title><p>Deployment in progress, please wait.</p>",
+        "<title>WildFly</title><h1>WildFly is shutting down</h1>",
+    ],
+)
+def test_starting_or_stopping_server_is_down(page: str) -> None:
+    outcome = jboss(f"<html><head>{page}</head><body></body></html>")
+    assert outcome.status is Status.DOWN
+    assert "not ready" in outcome.reason
