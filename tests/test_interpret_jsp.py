@@ -116,5 +116,5 @@ def test_jasper_messages_without_exception_class_are_down(message: str) -> None:
 
 
 def test_prose_about_errors_at_a_line_stays_up() -> None:
-    body = "<html><head><title>Help</title></head><body>If an error occurred, check the log.</body></html>"
+    body = "<html><title>Help</title><body>If an error occurred, check the log.</body></html>"
     assert jsp(body).status is Status.UP

@@ -254,7 +254,8 @@ def test_layout_row_with_one_cell_is_not_an_item() -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        "<dl><dt>DX</dt><dd>Remote Object is Alive</dd><dt>EAAS</dt><dd>Remote Object is Not Alive</dd></dl>",
+        "<dl><dt>DX</dt><dd>Remote Object is Alive</dd>"
+        "<dt>EAAS</dt><dd>Remote Object is Not Alive</dd></dl>",
         "<pre>DX\nRemote Object is Alive\nEAAS\nRemote Object is Not Alive\n</pre>",
         "<p><b>DX</b></p><p>Remote Object is Alive</p><p><b>EAAS</b></p><p>Not Alive</p>",
     ],
@@ -266,5 +267,8 @@ def test_name_line_followed_by_state_line_is_one_item(body: str) -> None:
 
 
 def test_state_line_after_unrelated_text_is_not_paired_with_a_heading() -> None:
-    body = "<h3>RMI Objects</h3><p>Checked every 30 s, see the log for details.</p><p>Remote Object is Alive</p>"
+    body = (
+        "<h3>RMI Objects</h3><p>Checked every 30 s, see the log for details.</p>"
+        "<p>Remote Object is Alive</p>"
+    )
     assert rmi(body).status is Status.DOWN  # no named process: nothing listed
