@@ -267,7 +267,12 @@ def _checks(h: _Host, via: str | None, errors: _Errors) -> list[dict[str, Any]]:
         through = through.rstrip("/")
         derived = {
             "rmi-objects": {"kind": "rmi-objects", "url": through + o["rmi_path"]},
-            "icm-connections": {"kind": "icm-connections", "url": through + o["icm_path"]},
+            # The guide's two links: a page listing only one of them is DOWN too.
+            "icm-connections": {
+                "kind": "icm-connections",
+                "url": through + o["icm_path"],
+                "require": ["MR", "ARM"],
+            },
         }
     else:
         derived = {"iis": {"kind": "iis", "url": _base_url(h) + o["iis_path"]}}

@@ -60,6 +60,12 @@ def test_guide_cluster_expands_to_exactly_the_guides_checks() -> None:
     }
 
 
+def test_services_preset_requires_both_icm_links() -> None:
+    inventory = parse_inventory({"preset": "eim-wim", "cluster": CLUSTER})
+    icm = next(c for c in inventory.nodes["svc1"].checks if c.kind == "icm-connections")
+    assert icm.require == ("MR", "ARM")
+
+
 def test_roles_come_from_the_cluster_lists() -> None:
     inventory = parse_inventory({"preset": "eim-wim", "cluster": CLUSTER})
     roles = {node: spec.role for node, spec in inventory.nodes.items()}
