@@ -12,15 +12,21 @@ import time
 from lbhealth.interpret import INTERPRETERS, Answer, Rules
 
 MIB = 1024 * 1024
+#: Bodies that stress a parser: huge, dense, unclosed or repetitive. The tests
+#: run every interpreter on each (for a verdict); this script times them.
 BODIES = {
     "random": random.Random(1).randbytes(MIB),
     "table-rows": (b"<tr><td>EAAS</td><td>Remote Object is Alive</td></tr>\n" * 20000)[:MIB],
     "br-lines": (b"DX : Remote Object is Alive<br>\n" * 40000)[:MIB],
     "dense-tags": (b"<td>x" * MIB)[:MIB],
     "open-brackets": b"<" * MIB,
+    "unclosed-tags": (b"<a" * MIB)[:MIB],
     "comments": (b"<!--" * MIB)[:MIB],
+    "dotted": (b"a." * MIB)[:MIB],
+    "newlines": b"\n" * MIB,
     "entities": (b"&amp;" * MIB)[:MIB],
     "stack-traces": (b"java.lang.NullPointerException\n\tat com.x.Y.z(Y.java:1)\n" * MIB)[:MIB],
+    "error-words": (b"Error Exception HTTP Status http error " * MIB)[:MIB],
 }
 
 

@@ -7,11 +7,11 @@ import random
 import pytest
 from _cases import answer
 
+from bench.interpret import BODIES
 from lbhealth.interpret import INTERPRETERS, Answer, Rules, interpret
 from lbhealth.verdict import MAX_REASON, Status
 
 KINDS = sorted(INTERPRETERS)
-MIB = 1 << 20
 
 WEIRD_MARKUP = [
     b"<",
@@ -73,24 +73,8 @@ def test_no_headers_at_all_is_fine() -> None:
         _check(Answer(200, [], b"<html></html>"), kind)
 
 
-HUGE_BODIES = {
-    "random": random.Random(1).randbytes(MIB),
-    "rows": (b"<tr><td>EAAS</td><td>Remote Object is Alive</td></tr>\n" * 20000)[:MIB],
-    "lines": (b"DX : Remote Object is Alive<br>\n" * 40000)[:MIB],
-    "dense-tags": (b"<td>x" * MIB)[:MIB],
-    "open-brackets": b"<" * MIB,
-    "unclosed-tags": (b"<a" * MIB)[:MIB],
-    "comments": (b"<!--" * MIB)[:MIB],
-    "dotted": (b"a." * MIB)[:MIB],
-    "newlines": b"\n" * MIB,
-    "entities": (b"&amp;" * MIB)[:MIB],
-    "exceptions": (b"java.lang.NullPointerException\n\tat com.x.Y.z(Y.java:1)\n" * MIB)[:MIB],
-    "error-words": (b"Error Exception HTTP Status http error " * MIB)[:MIB],
-}
-
-
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("name", sorted(HUGE_BODIES))
+@pytest.mark.parametrize("name", sorted(BODIES))
 def test_one_mib_pathological_body_gets_a_verdict(kind: str, name: str) -> None:
     # Speed on these bodies is measured in bench/ (python -m bench.interpret), not here.
-    _check(answer(HUGE_BODIES[name]), kind)
+    _check(answer(BODIES[name]), kind)
