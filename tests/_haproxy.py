@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.test_cli import free_port
+from tests.conftest import free_port
 
 GLOBAL = """global
     stats socket {sock} level admin

@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from lbhealth.logs import JsonFormatter, quiet_libraries
 from lbhealth.simserver import SimServer
 from tests import faults
 from tests._poll import wait_ready
-from tests.conftest import BackgroundLoop, Running
+from tests.conftest import BackgroundLoop, Running, free_port
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any] | Path], Running]
@@ -372,12 +371,6 @@ def test_one_log_line_per_verdict_change_and_none_per_cached_request(
         for _ in range(50):
             assert client.get(f"{lb.url}/health/web1").status_code == 503
     assert caplog.records == []
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_sighup_reloads_a_real_process_without_dropping_requests(sim: Sim, tmp_path: Path) -> None:

@@ -11,8 +11,7 @@ import pytest
 from lbhealth.demo import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
 from lbhealth.simserver import SimServer
 from tests._lb import inventory, jboss_node, set_state
-from tests.conftest import Running
-from tests.test_cli import free_port
+from tests.conftest import Running, free_port
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]

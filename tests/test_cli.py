@@ -16,6 +16,7 @@ import pytest
 from lbhealth.demo import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
 from lbhealth.simserver import SimServer
 from tests._poll import wait_ready
+from tests.conftest import free_port
 
 Sim = Callable[..., SimServer]
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,14 +33,6 @@ def lbhealth(
         cwd=ROOT,
         env={**os.environ, **(env or {})},
     )
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(url: str, deadline: float = 20) -> httpx.Response:

@@ -28,11 +28,12 @@ from _dockerfile import build, copy_sources, exec_form, parse
 from conftest import BackgroundLoop
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from test_cli import free_port, wait_for
+from test_cli import wait_for
 
 from lbhealth.demo import JBOSS_WELCOME
 from lbhealth.healthcheck import livez_url
 from lbhealth.simserver import SimServer
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"

@@ -27,8 +27,7 @@ from tests._cases import OWN_PAGES, load_case
 from tests._haproxy import HAProxy, start_haproxy
 from tests._lb import inventory, jboss_node, set_state
 from tests._poll import wait_until
-from tests.conftest import Running, require_tool
-from tests.test_cli import free_port
+from tests.conftest import Running, free_port, require_tool
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]

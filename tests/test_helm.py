@@ -25,11 +25,12 @@ import pytest
 import yaml
 from conftest import BackgroundLoop
 from kubernetes_validate.utils import latest_version
-from test_cli import free_port, wait_for
+from test_cli import wait_for
 from test_docker import FINAL, running
 
 from lbhealth.demo import JBOSS_WELCOME
 from lbhealth.simserver import SimServer
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "helm" / "lbhealth"

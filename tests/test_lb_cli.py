@@ -17,8 +17,8 @@ from lbhealth.demo import JBOSS_WELCOME
 from lbhealth.export import F5_RECV, F5_RECV_DISABLE
 from lbhealth.simserver import SimServer
 from tests._lb import TOKEN, inventory, jboss_node
-from tests.conftest import require_tool
-from tests.test_cli import ROOT, free_port, lbhealth, wait_for
+from tests.conftest import free_port, require_tool
+from tests.test_cli import ROOT, lbhealth, wait_for
 
 Sim = Callable[..., SimServer]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
 import httpx
@@ -10,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lbhealth.demo import IIS_APPPOOL_STOPPED, IIS_WELCOME
 from lbhealth.simserver import SimServer
-from tests.conftest import Running
+from tests.conftest import Running, free_port
 
 Sim = Callable[..., SimServer]
 Serve = Callable[..., Running]
@@ -25,12 +24,6 @@ def scrape(lb: Running) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
         for family in text_string_to_metric_families(response.text)
         for sample in family.samples
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_metrics_report_verdicts_probes_and_requests(sim: Sim, lbhealth_server: Serve) -> None:

@@ -23,7 +23,7 @@ from lbhealth.admin import STATE_FILE_POLL, AdminStore
 from lbhealth.config import parse_inventory
 from lbhealth.demo import IIS_WELCOME
 from lbhealth.simserver import SimServer
-from tests.test_metrics import free_port
+from tests.conftest import free_port
 
 Sim = Callable[..., SimServer]
 
