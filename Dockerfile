@@ -32,5 +32,5 @@ COPY --from=build /opt/lbhealth /opt/lbhealth
 USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-    CMD ["python", "-m", "lbhealth.healthcheck"]
+    CMD ["python", "-m", "lbhealth.cli.healthcheck"]
 CMD ["lbhealth", "serve"]

@@ -36,8 +36,8 @@ import httpx
 import yaml
 
 from bench.load import LoadResult, run_load
-from lbhealth.demo import IIS_WELCOME
-from lbhealth.simserver import SimServer
+from lbhealth.demo.cluster import IIS_WELCOME
+from lbhealth.demo.simserver import SimServer
 
 LOAD_INTERVAL = 1.0
 STEADY_INTERVAL = 5.0

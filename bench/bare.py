@@ -1,7 +1,7 @@
 """The ceiling of the stack: a bare ASGI app answering ``UP\\n`` (``python -m bench.bare PORT``).
 
 It sends the very bytes lbhealth sends for an UP node, under the same uvicorn
-settings (:func:`lbhealth.cli._uvicorn_config`), so the benchmark's ratio
+settings (:func:`lbhealth.app.server.uvicorn_config`), so the benchmark's ratio
 measures lbhealth's own per-request cost and nothing else.
 """
 
@@ -12,9 +12,9 @@ import sys
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from lbhealth.answers import text_messages
-from lbhealth.cli import _uvicorn_config
+from lbhealth.app.server import uvicorn_config
 from lbhealth.config import Settings
+from lbhealth.serve.prebuilt import text_messages
 
 START, BODY = text_messages(200, b"UP\n", "up")
 
@@ -26,5 +26,5 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 if __name__ == "__main__":
-    config = _uvicorn_config(app, "127.0.0.1", int(sys.argv[1]), "warning", Settings())
+    config = uvicorn_config(app, "127.0.0.1", int(sys.argv[1]), "warning", Settings())
     uvicorn.Server(config).run()

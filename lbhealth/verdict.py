@@ -1,24 +1,20 @@
 """Verdict data: what one check concluded, and how a node's checks combine.
 
-Three small replaceable parts, as in Spring Boot Actuator: a check produces a
-:class:`CheckResult`, :func:`aggregate` combines a node's results (the worst
-status wins), and :func:`http_code` is the only place that maps a status to an
-HTTP code.
+Small replaceable parts, as in Spring Boot Actuator: an interpreter concludes
+an :class:`Outcome`, a check turns it into a :class:`CheckResult`, and
+:func:`aggregate` combines a node's results into a :class:`NodeVerdict` (the
+worst status wins). Mapping a verdict to HTTP is the serving side's business
+(:mod:`lbhealth.serve.answer`). Pure data: shared by every layer above.
 """
 
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Longest reason served to a monitor. Monitors read the first line of a small
-#: body; a reason that embeds a whole stack trace helps nobody at 3 a.m.
-MAX_REASON = 300
-
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]+")
+from lbhealth.text.clean import clean_reason
 
 
 class Status(enum.Enum):
@@ -26,19 +22,6 @@ class Status(enum.Enum):
 
     UP = "UP"
     DOWN = "DOWN"
-
-
-def clean_reason(text: str, limit: int = MAX_REASON) -> str:
-    """Fold a reason onto one printable line of bounded length.
-
-    Reasons quote backend output (error titles, exception names), which may hold
-    newlines or control characters; a monitor reads one line, and a log line
-    must not be splittable by a backend.
-    """
-    one_line = " ".join(_UNPRINTABLE.sub(" ", text).split())
-    if len(one_line) > limit:
-        return one_line[: limit - 3].rstrip() + "..."
-    return one_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +83,21 @@ def aggregate(results: Iterable[CheckResult]) -> tuple[Status, str]:
     return Status.DOWN, clean_reason("; ".join(f"{r.name}: {r.reason}" for r in failing))
 
 
-def http_code(status: Status) -> int:
-    """The one mapping from health to HTTP: UP is 200, anything else 503."""
-    return 200 if status is Status.UP else 503
+@dataclass(frozen=True, slots=True)
+class NodeVerdict:
+    """A node's combined verdict and the results it was built from."""
+
+    node: str
+    role: str | None
+    status: Status
+    reason: str
+    checks: tuple[CheckResult, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "node": self.node,
+            "role": self.role,
+            "status": self.status.value,
+            "reason": self.reason,
+            "checks": [c.to_json() for c in self.checks],
+        }

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from lbhealth.simserver import SimServer
+from lbhealth.demo.simserver import SimServer
 
 TOKEN = "test-admin-token-4f1c"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

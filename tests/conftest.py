@@ -21,9 +21,9 @@ import pytest
 import uvicorn
 
 from lbhealth.app import LBHealth, create_app
-from lbhealth.cli import _uvicorn_config
+from lbhealth.app.server import uvicorn_config
 from lbhealth.config import load_inventory, parse_inventory
-from lbhealth.simserver import Page, SimServer, TcpListener
+from lbhealth.demo.simserver import Page, SimServer, TcpListener
 
 T = TypeVar("T")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -118,7 +118,7 @@ def start_lbhealth(inventory: dict[str, Any] | Path) -> tuple[Running, threading
         app = create_app(load_inventory(inventory), config_path=str(inventory))
     else:
         app = create_app(parse_inventory(inventory, "test"))
-    server = uvicorn.Server(_uvicorn_config(app, "127.0.0.1", 0, "warning"))
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", 0, "warning", app.settings))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(500):

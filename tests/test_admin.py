@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from lbhealth.admin import AdminStore
 from lbhealth.config import ConfigError, parse_inventory
-from lbhealth.demo import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
-from lbhealth.simserver import SimServer
+from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
+from lbhealth.demo.simserver import SimServer
+from lbhealth.store.admin import AdminStore
 from tests._lb import AUTH, TOKEN, inventory, jboss_node, set_state
 from tests.conftest import Running
 

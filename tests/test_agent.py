@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from lbhealth.demo import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
-from lbhealth.simserver import SimServer
+from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
+from lbhealth.demo.simserver import SimServer
 from tests._lb import inventory, jboss_node, set_state
 from tests.conftest import Running, free_port
 

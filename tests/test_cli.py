@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lbhealth.demo import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
-from lbhealth.simserver import SimServer
+from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
+from lbhealth.demo.simserver import SimServer
 from tests._poll import wait_ready
 from tests.conftest import free_port
 

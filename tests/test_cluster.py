@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from lbhealth.cluster import IMPACT, START_ORDER, cluster_view, pool
-from lbhealth.engine import NodeVerdict
-from lbhealth.history import History
-from lbhealth.render import cluster_table
-from lbhealth.verdict import CheckResult, Status
+from lbhealth.cluster.model import IMPACT, cluster_view, pool
+from lbhealth.cluster.table import cluster_table
+from lbhealth.config import START_ORDER
+from lbhealth.core.history import History
+from lbhealth.verdict import CheckResult, NodeVerdict, Status
 
 UP, DOWN = Status.UP, Status.DOWN
 

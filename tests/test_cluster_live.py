@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from lbhealth.demo import (
+from lbhealth.demo.cluster import (
     ICM_PATH,
     IIS_WELCOME,
     JBOSS_WELCOME,
@@ -30,7 +30,7 @@ from lbhealth.demo import (
     RMI_EAAS_DEAD,
     RMI_PATH,
 )
-from lbhealth.simserver import Page, SimServer, TcpListener
+from lbhealth.demo.simserver import Page, SimServer, TcpListener
 from tests._cases import OWN_PAGES, load_case
 from tests._poll import wait_until
 from tests.conftest import BackgroundLoop, Running, require_tool

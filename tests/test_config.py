@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lbhealth.config import ConfigError, Settings, load_inventory, parse_inventory
-from lbhealth.units import parse_duration, parse_size
+from lbhealth.config.units import parse_duration, parse_size
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "inventory.yaml"
 

@@ -30,9 +30,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from test_cli import wait_for
 
-from lbhealth.demo import JBOSS_WELCOME
-from lbhealth.healthcheck import livez_url
-from lbhealth.simserver import SimServer
+from lbhealth.cli.healthcheck import livez_url
+from lbhealth.demo.cluster import JBOSS_WELCOME
+from lbhealth.demo.simserver import SimServer
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,7 +107,7 @@ def test_image_environment_serves_on_all_interfaces_from_the_documented_config()
     assert FINAL.one("EXPOSE") == env["LBHEALTH_PORT"] == "8080"
     assert env["PATH"] == f"{env['VIRTUAL_ENV']}/bin:/usr/local/bin:/usr/bin"
     assert exec_form(FINAL.one("CMD")) == ["lbhealth", "serve"]
-    assert exec_form(FINAL.one("HEALTHCHECK")) == ["python", "-m", "lbhealth.healthcheck"]
+    assert exec_form(FINAL.one("HEALTHCHECK")) == ["python", "-m", "lbhealth.cli.healthcheck"]
 
 
 def test_dockerignore_admits_exactly_what_the_build_copies() -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from lbhealth.demo import IIS_APPPOOL_STOPPED, IIS_WELCOME, JBOSS_WELCOME, JSP_STACK_TRACE
-from lbhealth.simserver import Page, SimServer
+from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, IIS_WELCOME, JBOSS_WELCOME, JSP_STACK_TRACE
+from lbhealth.demo.simserver import Page, SimServer
 from tests.conftest import BackgroundLoop, Running
 
 Sim = Callable[..., SimServer]

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from lbhealth.demo import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
-from lbhealth.export import F5_RECV, F5_RECV_DISABLE
-from lbhealth.simserver import Page, SimServer
+from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
+from lbhealth.demo.simserver import Page, SimServer
+from lbhealth.lb.export import F5_RECV, F5_RECV_DISABLE
 from tests._lb import inventory, jboss_node, set_state
 from tests.conftest import Running
 from tests.test_endpoints import raw_request

@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from lbhealth.demo import IIS_WELCOME
+from lbhealth.demo.cluster import IIS_WELCOME
+from lbhealth.demo.simserver import SimServer
 from lbhealth.probe import HttpTarget, new_client, probe_http
-from lbhealth.simserver import SimServer
 from tests import faults
 from tests.conftest import BackgroundLoop, Running
 

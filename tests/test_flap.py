@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from lbhealth.demo import JBOSS_WELCOME
-from lbhealth.flap import Flap, FlapState, step
-from lbhealth.simserver import SimServer
+from lbhealth.core.flap import Flap, FlapState, step
+from lbhealth.demo.cluster import JBOSS_WELCOME
+from lbhealth.demo.simserver import SimServer
 from lbhealth.verdict import CheckResult, Status
 from tests._lb import inventory
 from tests._poll import wait_until

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from lbhealth.demo import (
+from lbhealth.demo.cluster import (
     IIS_APPPOOL_STOPPED,
     IIS_WELCOME,
     JBOSS_WELCOME,
@@ -22,7 +22,7 @@ from lbhealth.demo import (
     RMI_EAAS_DEAD,
     RMI_PATH,
 )
-from lbhealth.simserver import Page, SimServer
+from lbhealth.demo.simserver import Page, SimServer
 from tests._cases import OWN_PAGES, load_case
 from tests._haproxy import HAProxy, start_haproxy
 from tests._lb import inventory, jboss_node, set_state

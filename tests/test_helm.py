@@ -28,8 +28,8 @@ from kubernetes_validate.utils import latest_version
 from test_cli import wait_for
 from test_docker import FINAL, running
 
-from lbhealth.demo import JBOSS_WELCOME
-from lbhealth.simserver import SimServer
+from lbhealth.demo.cluster import JBOSS_WELCOME
+from lbhealth.demo.simserver import SimServer
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

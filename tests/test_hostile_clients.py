@@ -16,8 +16,8 @@ from schemathesis.checks import not_a_server_error
 
 from lbhealth.app import create_app
 from lbhealth.config import parse_inventory
-from lbhealth.demo import IIS_WELCOME
-from lbhealth.simserver import SimServer
+from lbhealth.demo.cluster import IIS_WELCOME
+from lbhealth.demo.simserver import SimServer
 from tests.conftest import Running
 from tests.test_endpoints import raw_request
 
@@ -180,7 +180,7 @@ def test_oversized_request_heads_are_refused_cleanly(
         answer = raw_request(lb.port, request)
     except (BrokenPipeError, ConnectionResetError):
         answer = b""  # refused before we finished sending: also clean
-    # 400 from lbhealth.serving's cap; httptools alone would buffer any size.
+    # 400 from lbhealth.app.protocol's cap; httptools alone would buffer any size.
     assert answer == b"" or status_of(answer) == 400
     assert b"larger than 65536 bytes" in answer or not answer
     assert httpx.get(f"{lb.url}/health/web1", timeout=5).status_code == 200

@@ -8,8 +8,8 @@ import pytest
 from _cases import answer
 
 from lbhealth.interpret import INTERPRETERS, Outcome, Rules, interpret
-from lbhealth.interpret._text import Listing, ListingRules
 from lbhealth.interpret.http import describe_statuses, listing_interpreter
+from lbhealth.interpret.listing import Listing, ListingRules
 from lbhealth.verdict import Status
 
 #: A page every kind reads as healthy: a JBoss welcome title, one live RMI

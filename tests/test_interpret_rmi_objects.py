@@ -7,7 +7,8 @@ from _cases import answer
 
 from lbhealth.interpret import Outcome, Rules, interpret
 from lbhealth.interpret.rmi_objects import alive
-from lbhealth.verdict import MAX_REASON, Status
+from lbhealth.text.clean import MAX_REASON
+from lbhealth.verdict import Status
 
 
 def rmi(

@@ -9,7 +9,8 @@ from _cases import answer
 
 from bench.interpret import BODIES
 from lbhealth.interpret import INTERPRETERS, Answer, Rules, interpret
-from lbhealth.verdict import MAX_REASON, Status
+from lbhealth.text.clean import MAX_REASON
+from lbhealth.verdict import Status
 
 KINDS = sorted(INTERPRETERS)
 

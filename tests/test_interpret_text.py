@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from _cases import answer
 
-from lbhealth.interpret._text import decode, read_page
+from lbhealth.interpret.text.decode import decode
+from lbhealth.interpret.text.html import read_page
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ import httpx
 import pytest
 import yaml
 
-from lbhealth.demo import JBOSS_WELCOME
-from lbhealth.export import F5_RECV, F5_RECV_DISABLE
-from lbhealth.simserver import SimServer
+from lbhealth.demo.cluster import JBOSS_WELCOME
+from lbhealth.demo.simserver import SimServer
+from lbhealth.lb.export import F5_RECV, F5_RECV_DISABLE
 from tests._lb import TOKEN, inventory, jboss_node
 from tests.conftest import free_port, require_tool
 from tests.test_cli import ROOT, lbhealth, wait_for
@@ -180,10 +180,10 @@ def test_export_rejects_a_bad_lbhealth_url() -> None:
 
 def test_operator_without_passwd_entry_is_named_by_uid(monkeypatch: pytest.MonkeyPatch) -> None:
     """In the container the user (UID 10001) has no passwd entry; getuser() raises."""
-    from lbhealth import cli_lb
+    from lbhealth.cli import admin as cli_admin
 
     def no_entry() -> str:
         raise KeyError("getpwuid(): uid not found: 10001")
 
-    monkeypatch.setattr(cli_lb.getpass, "getuser", no_entry)
-    assert cli_lb._who() == f"uid {os.getuid()}"
+    monkeypatch.setattr(cli_admin.getpass, "getuser", no_entry)
+    assert cli_admin.operator_name() == f"uid {os.getuid()}"

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from lbhealth.demo import IIS_APPPOOL_STOPPED, IIS_WELCOME
-from lbhealth.simserver import SimServer
+from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, IIS_WELCOME
+from lbhealth.demo.simserver import SimServer
 from tests.conftest import Running, free_port
 
 Sim = Callable[..., SimServer]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from lbhealth.config import ConfigError, parse_inventory
-from lbhealth.presets import ICM_JSP, LOGIN_JSP, RMI_JSP
+from lbhealth.config.presets import ICM_JSP, LOGIN_JSP, RMI_JSP
 from tests.test_cli import lbhealth
 
 CLUSTER: dict[str, Any] = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 from collections.abc import Callable
 
+from lbhealth.demo.simserver import Page, SimServer
 from lbhealth.probe import HttpTarget, new_client, probe_http, probe_tcp
-from lbhealth.simserver import Page, SimServer
 from tests.conftest import BackgroundLoop
 
 Sim = Callable[..., SimServer]

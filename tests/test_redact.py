@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from lbhealth.checks import Check, build_checks, internal_failure, judge
 from lbhealth.config import parse_inventory
+from lbhealth.core.checks import Check, build_checks, internal_failure, judge
 from lbhealth.interpret import Answer
 from lbhealth.probe import Observation
-from lbhealth.redact import redact_data
-from lbhealth.verdict import MAX_REASON
+from lbhealth.text.clean import MAX_REASON
+from lbhealth.text.redact import redact_data
 from tests.test_cli import lbhealth
 
 SECRET = "S3cr3t-K3y-7731"

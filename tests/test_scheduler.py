@@ -16,13 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
-from lbhealth.admin import AdminStore
-from lbhealth.answers import AnswerBook
 from lbhealth.config import parse_inventory
-from lbhealth.demo import IIS_WELCOME
-from lbhealth.engine import Engine, ProbeLimits
-from lbhealth.scheduler import Scheduler, next_delay
-from lbhealth.simserver import Page, SimServer
+from lbhealth.core.engine import Engine
+from lbhealth.core.limits import ProbeLimits
+from lbhealth.core.scheduler import Scheduler, next_delay
+from lbhealth.demo.cluster import IIS_WELCOME
+from lbhealth.demo.simserver import Page, SimServer
+from lbhealth.serve.prebuilt import AnswerBook
+from lbhealth.store.admin import AdminStore
 from lbhealth.verdict import Status
 from tests.conftest import Running
 

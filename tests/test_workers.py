@@ -19,10 +19,10 @@ import httpx
 import pytest
 import yaml
 
-from lbhealth.admin import STATE_FILE_POLL, AdminStore
 from lbhealth.config import parse_inventory
-from lbhealth.demo import IIS_WELCOME
-from lbhealth.simserver import SimServer
+from lbhealth.demo.cluster import IIS_WELCOME
+from lbhealth.demo.simserver import SimServer
+from lbhealth.store.admin import STATE_FILE_POLL, AdminStore
 from tests.conftest import free_port
 
 Sim = Callable[..., SimServer]
@@ -143,17 +143,17 @@ def test_admin_changes_through_any_worker_reach_every_worker(sim: Sim, tmp_path:
     }
 
 
-def test_a_stale_store_changes_only_its_node_and_follows_the_file(tmp_path: Path) -> None:
+async def test_a_stale_store_changes_only_its_node_and_follows_the_file(tmp_path: Path) -> None:
     nodes = {n: {"checks": [{"kind": "tcp", "address": "127.0.0.1:9"}]} for n in ("a", "b")}
     inv = parse_inventory({"settings": {"state_file": str(tmp_path / "s.json")}, "nodes": nodes})
     first, second = AdminStore(inv), AdminStore(inv)
     told: list[str] = []
     second.listeners.append(told.append)
-    first.set("a", "drain", "patching", "ops")
-    second.set("b", "maint", "disk", "ops")  # second has not seen a's drain yet
+    await first.set("a", "drain", "patching", "ops")
+    await second.set("b", "maint", "disk", "ops")  # second has not seen a's drain yet
     assert told == ["a", "b"]  # ...and learns it from the file when it writes
-    assert first.refresh() == ["b"]
-    assert first.refresh() == []  # unchanged file: nothing to do
+    assert await first.refresh() == ["b"]
+    assert await first.refresh() == []  # unchanged file: nothing to do
     assert {n: e.state for n, e in first.all().items()} == {"a": "drain", "b": "maint"}
     assert second.all() == first.all()
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from lbhealth.interpret._types import Answer, Interpreter, Rules
 from lbhealth.interpret.http import interpret_http
 from lbhealth.interpret.icm_connections import interpret_icm_connections
 from lbhealth.interpret.iis import interpret_iis
 from lbhealth.interpret.jboss import interpret_jboss
 from lbhealth.interpret.jsp import interpret_jsp
 from lbhealth.interpret.rmi_objects import interpret_rmi_objects
+from lbhealth.interpret.types import Answer, Interpreter, Rules
 from lbhealth.verdict import Outcome
 
 INTERPRETERS: Mapping[str, Interpreter] = MappingProxyType(

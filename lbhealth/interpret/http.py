@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from lbhealth.interpret._text import ListingRules, Page, judge_listing, read_page, shorten, summary
-from lbhealth.interpret._types import Answer, Interpreter, Rules
+from lbhealth.interpret.listing import ListingRules, judge_listing
+from lbhealth.interpret.text.html import Page, read_page, summary
+from lbhealth.interpret.types import Answer, Interpreter, Rules
+from lbhealth.text.clean import shorten
 from lbhealth.verdict import Outcome, Status
 
 #: What "the request worked" means for a plain HTTP check (as for a Kubernetes httpGet probe).

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import re
 
-from lbhealth.interpret._text import Page, error_page, shorten, summary
-from lbhealth.interpret._types import Answer, Rules
 from lbhealth.interpret.http import OK_2XX_3XX, explain_status, screen
+from lbhealth.interpret.text.html import Page, summary
+from lbhealth.interpret.text.markers import error_page
+from lbhealth.interpret.types import Answer, Rules
+from lbhealth.text.clean import shorten
 from lbhealth.verdict import Outcome
 
 #: HTTP.sys' own message: "HTTP Error 503. The service is unavailable." (a dot after

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import re
 
-from lbhealth.interpret._text import Page, error_page, shorten
-from lbhealth.interpret._types import Answer, Rules
 from lbhealth.interpret.http import ONLY_200, screen
+from lbhealth.interpret.text.html import Page
+from lbhealth.interpret.text.markers import error_page
+from lbhealth.interpret.types import Answer, Rules
+from lbhealth.text.clean import shorten
 from lbhealth.verdict import Outcome
 
 _WELCOME = re.compile(

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import re
 
-from lbhealth.interpret._text import Page, error_page, find_exception, shorten
-from lbhealth.interpret._types import Answer, Rules
 from lbhealth.interpret.http import ONLY_200, explain_status, screen
+from lbhealth.interpret.text.html import Page
+from lbhealth.interpret.text.markers import error_page, find_exception
+from lbhealth.interpret.types import Answer, Rules
+from lbhealth.text.clean import shorten
 from lbhealth.verdict import Outcome
 
 #: Markup that is content without being text: a frameset shell, a form of

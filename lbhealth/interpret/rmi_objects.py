@@ -17,13 +17,9 @@ from __future__ import annotations
 
 import re
 
-from lbhealth.interpret._text import (
-    Listing,
-    ListingRules,
-    exception_at,
-    normalise_state,
-)
 from lbhealth.interpret.http import listing_interpreter
+from lbhealth.interpret.listing import Listing, ListingRules, normalise_state
+from lbhealth.interpret.text.markers import exception_at
 
 _NA = re.compile(r"n\s*/?\s*a\b")
 _ALIVE = re.compile(r"(?:remote\s*object\s*)?(?:is\s+)?alive\b")

@@ -1,0 +1,1 @@
+"""Operators' actions, token required: drain/maint through the API, config reload, request ids."""

@@ -1,0 +1,121 @@
+"""The admin HTTP API, token required: nodes' drain/maint state, and config reload.
+
+No ``from __future__ import annotations`` here: FastAPI must resolve the
+locally defined ``Operator`` dependency type at route creation.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from lbhealth.admin import request_id
+from lbhealth.admin.reload import (
+    Reloadable,
+    ReloadResult,
+    log_rejected,
+    read_config,
+    reload_inventory,
+)
+from lbhealth.admin.token import admin_operator
+from lbhealth.config import AdminState, ConfigError
+from lbhealth.store.admin import AdminStore
+from lbhealth.store.entries import MAX_ADMIN_REASON
+from lbhealth.text.clean import clean_reason
+
+log = logging.getLogger("lbhealth.admin")
+
+
+class StateChange(BaseModel):
+    """Body of ``PUT /admin/nodes/{node}/state``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: AdminState
+    reason: str = Field("", max_length=MAX_ADMIN_REASON)
+
+
+def build_admin_router(store: AdminStore, service: Reloadable) -> APIRouter:
+    """Routes under ``/admin``; every one needs ``Authorization: Bearer <admin_token>``.
+
+    The token is read from the service's *current* settings on each request,
+    so a reload that changes it applies at once to every admin route.
+    """
+    Operator = Annotated[str, Depends(admin_operator(lambda: service.settings))]
+
+    def known(node: str) -> str:
+        if node not in store:
+            shown = clean_reason(repr(node), 80)
+            raise HTTPException(404, f"no node named {shown} in the inventory")
+        return node
+
+    router = APIRouter(prefix="/admin", tags=["admin"])
+
+    @router.get("/nodes")
+    async def list_nodes(_who: Operator) -> dict[str, object]:
+        """Every node's admin state and where it comes from (api, inventory, default)."""
+        return {"nodes": {node: e.to_json() for node, e in store.all().items()}}
+
+    async def set_state(node: str, change: StateChange, who: Operator) -> dict[str, object]:
+        """Drain, put in maintenance or enable a node; kept across restarts."""
+        entry = await store.set(known(node), change.state, change.reason, who)
+        return {"node": node, **entry.to_json()}
+
+    router.add_api_route("/nodes/{node}/state", set_state, methods=["PUT"])
+    router.add_api_route(
+        "/nodes/{node}/state", set_state, methods=["POST"], operation_id="set_state_post"
+    )
+
+    @router.delete("/nodes/{node}/state")
+    async def reset_state(node: str, who: Operator) -> dict[str, object]:
+        """Drop the API's change: the inventory's ``admin_state`` applies again."""
+        entry = await store.reset(known(node), who)
+        return {"node": node, **entry.to_json()}
+
+    @router.post(
+        "/reload",
+        responses={
+            202: {"description": "several workers: the file is valid, every worker reloads it"},
+            401: {"description": "missing or wrong bearer token"},
+            403: {"description": "admin API disabled (no admin_token set)"},
+            422: {"description": "the config file is invalid; the previous one keeps serving"},
+        },
+    )
+    async def reload(who: Operator) -> JSONResponse:
+        """Reload the inventory from its file; unchanged checks keep their verdicts."""
+        trigger = f"POST /admin/reload by {who}"
+        if service.supervisor_pid is not None and service.config_path is not None:
+            return await forward_reload(service.supervisor_pid, service.config_path, trigger)
+        result = await reload_inventory(service, trigger)
+        return JSONResponse(
+            {**result.to_json(), "request_id": request_id.current()},
+            200 if result.ok else 422,
+        )
+
+    return router
+
+
+async def forward_reload(supervisor_pid: int, path: str, trigger: str) -> JSONResponse:
+    """Several workers: validate the file here, then have the supervisor reload every worker.
+
+    The supervisor forwards ``SIGHUP`` to each worker (:class:`lbhealth.app.workers.Supervisor`),
+    which reloads in place and logs its own result; the answer cannot wait for them all.
+    """
+    try:
+        await asyncio.to_thread(read_config, path)
+    except ConfigError as exc:
+        result = ReloadResult(path, tuple(exc.errors))
+        log_rejected(result, {"action": "reload", "trigger": trigger})
+        return JSONResponse({**result.to_json(), "request_id": request_id.current()}, 422)
+    os.kill(supervisor_pid, signal.SIGHUP)
+    log.info(
+        "config valid; every worker reloads it",
+        extra={"action": "reload", "trigger": trigger, "source": path},
+    )
+    body = {"status": "reloading", "source": path, "request_id": request_id.current()}
+    return JSONResponse(body, 202)

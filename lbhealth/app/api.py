@@ -1,0 +1,156 @@
+"""The FastAPI application: node JSON views, Kubernetes-style probes, admin and cluster routes.
+
+Monitors' plain-text polls never get here (:mod:`lbhealth.serve.fast_path`);
+everything else does. The lifespan starts and stops what runs beside the
+server: probing, the state-file follower, SIGHUP reloads, the agent-check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal, Protocol
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from lbhealth import __version__
+from lbhealth.admin.api import build_admin_router
+from lbhealth.admin.reload import Reloadable, install_sighup
+from lbhealth.admin.request_id import RequestIdMiddleware
+from lbhealth.cluster.api import build_router
+from lbhealth.core.engine import Engine
+from lbhealth.lb.agent import agent_listener
+from lbhealth.serve.answer import STATE_HEADER, http_code, monitor_answer, node_json
+from lbhealth.serve.http import NO_STORE, add_monitor_route, negotiate
+from lbhealth.serve.metrics import Metrics
+from lbhealth.serve.prebuilt import AnswerBook, Messages
+from lbhealth.store.admin import AdminStore
+from lbhealth.store.entries import AdminEntry
+from lbhealth.text.clean import clean_reason
+from lbhealth.verdict import NodeVerdict
+
+
+class Service(Reloadable, Protocol):
+    """What the routes need of the running service (:class:`lbhealth.app.service.LBHealth`)."""
+
+    engine: Engine
+    admin: AdminStore
+    answers: AnswerBook
+
+    def start_probing(self) -> None: ...
+
+    async def stop_probing(self) -> None: ...
+
+    async def lb_state(self, name: str) -> tuple[NodeVerdict, AdminEntry, int | None] | None: ...
+
+
+class MessagesResponse(Response):
+    """A response sent as prebuilt ASGI messages: the fast path's bytes, from a route."""
+
+    def __init__(self, messages: Messages) -> None:
+        self.messages = messages
+        super().__init__(status_code=messages[0]["status"])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        for message in self.messages:
+            await send(message)
+
+
+def build_api(service: Service) -> FastAPI:
+    """The FastAPI app: JSON views, Kubernetes-style probes and the OpenAPI docs."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        settings = service.settings
+        service.start_probing()
+        uninstall_sighup = install_sighup(service)
+        # Other workers (or an operator) may change the state file: follow it.
+        following = asyncio.create_task(service.admin.watch())
+        try:
+            async with agent_listener(settings.host, settings.agent_port, service.lb_state):
+                yield
+        finally:
+            uninstall_sighup()
+            following.cancel()
+            await asyncio.gather(following, return_exceptions=True)
+            await service.stop_probing()
+            await service.engine.aclose()
+
+    api = FastAPI(
+        title="lbhealth",
+        version=__version__,
+        description="Per-node health verdicts for load balancers (200 UP / 503 DOWN).",
+        lifespan=lifespan,
+    )
+    api.include_router(Metrics(service.engine, service.answers.served).router())
+
+    async def health(
+        node: str,
+        request: Request,
+        format: Annotated[Literal["text", "json"] | None, Query()] = None,  # noqa: A002
+    ) -> Response:
+        """``UP`` (200) or ``DOWN: <reason>`` (503); JSON with ``?format=json``."""
+        if negotiate(format, request.headers.get("accept", "")) != "json":
+            return MessagesResponse(await service.answers.messages(node))
+        engine = service.engine
+        if node not in engine.checks:
+            return JSONResponse(
+                {"error": "unknown node", "node": clean_reason(node, 80)}, 404, NO_STORE
+            )
+        verdict, admin = await engine.node(node), service.admin.get(node)
+        answer = monitor_answer(verdict, admin)
+        history = [c.to_json() for c in engine.history.of(node)]
+        data = {**node_json(verdict, admin), "history": history}
+        return JSONResponse(data, answer.code, {**NO_STORE, STATE_HEADER: answer.served.value})
+
+    add_monitor_route(
+        api.router,
+        "/health/{node}",
+        health,
+        "health",
+        {200: "UP", 503: "DOWN or MAINT: <reason>", 404: "DRAIN: <reason>, or no such node"},
+    )
+
+    api.include_router(build_router(lambda: service.engine, service.admin.get))
+
+    @api.get("/nodes")
+    async def nodes() -> JSONResponse:
+        """Every node with its current verdict."""
+        verdicts = await service.engine.all_nodes()
+        views = [node_json(v, service.admin.get(v.node)) for v in verdicts]
+        return JSONResponse({"nodes": views}, headers=NO_STORE)
+
+    @api.get("/livez", response_class=PlainTextResponse)
+    async def livez(request: Request) -> PlainTextResponse:
+        """The process is alive. Never depends on backends."""
+        lines = ["[+]ping ok"] if "verbose" in request.query_params else []
+        return PlainTextResponse("\n".join([*lines, "livez check passed"]) + "\n")
+
+    @api.get("/readyz", response_class=PlainTextResponse)
+    async def readyz(request: Request) -> PlainTextResponse:
+        """Config loaded and every check probed once, whatever the verdicts."""
+        pending = service.engine.pending()
+        probes_failure = None
+        if pending:
+            more = f" (+{len(pending) - 3} more)" if len(pending) > 3 else ""
+            probes_failure = (
+                f"{len(pending)} check(s) not probed yet: {', '.join(pending[:3])}{more}"
+            )
+        parts: list[tuple[str, str | None]] = [("config", None), ("probes", probes_failure)]
+        ok = not pending
+        verbose = "verbose" in request.query_params
+        lines = (
+            [f"[+]{n} ok" if why is None else f"[-]{n} failed: {why}" for n, why in parts]
+            if verbose or not ok
+            else []
+        )
+        lines.append("readyz check passed" if ok else "readyz check failed")
+        code = http_code("UP" if ok else "DOWN")
+        return PlainTextResponse("\n".join(lines) + "\n", code, NO_STORE)
+
+    api.include_router(build_admin_router(service.admin, service))
+    api.add_middleware(RequestIdMiddleware)
+    return api

@@ -1,0 +1,105 @@
+"""The running service: one engine, its admin state and prebuilt answers, and their lifecycle.
+
+It owns what a reload replaces (:meth:`LBHealth.reconfigure`) and what starts
+and stops with the server (probing, the state-file follower, the agent-check
+listener). The HTTP side is composed in :mod:`lbhealth.app.api`: the fast path
+in front of FastAPI, on one port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from starlette.types import Receive, Scope, Send
+
+from lbhealth.app.api import build_api
+from lbhealth.config import Inventory, Settings
+from lbhealth.core import scheduler
+from lbhealth.core.engine import Engine
+from lbhealth.serve.fast_path import FastPath
+from lbhealth.serve.prebuilt import AnswerBook
+from lbhealth.store.admin import AdminStore
+from lbhealth.store.entries import AdminEntry
+from lbhealth.verdict import NodeVerdict
+
+
+class LBHealth:
+    """The ASGI application: fast path for monitors, FastAPI for the rest."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        config_path: str | None = None,
+        at_start: Mapping[str, object] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.admin = AdminStore(engine.inventory)
+        self.answers = AnswerBook(engine, self.admin)
+        #: The inventory file, for reloads (None: built in memory, cannot reload).
+        self.config_path = config_path
+        #: What the config file said of the restart-only settings at start (reloads compare).
+        self.at_start = at_start
+        #: With several workers, the supervisor that forwards a reload to all of them.
+        self.supervisor_pid: int | None = None
+        self._probing: asyncio.Task[None] | None = None
+        self._retired: set[asyncio.Task[None]] = set()
+        self.api = build_api(self)
+        self._asgi = FastPath(self.answers, self.api)
+
+    @property
+    def settings(self) -> Settings:
+        return self.engine.inventory.settings
+
+    def start_probing(self) -> None:
+        """Background mode: run the scheduler; on-demand mode: probe every check once."""
+        engine = self.engine
+        self._probing = asyncio.create_task(
+            scheduler.for_engine(engine).run() if engine.background else engine.warm_up()
+        )
+
+    async def stop_probing(self) -> None:
+        if self._probing is not None:
+            self._probing.cancel()
+            await asyncio.gather(self._probing, return_exceptions=True)
+            self._probing = None
+
+    def reconfigure(
+        self, inventory: Inventory, admin_entries: dict[str, AdminEntry] | None = None
+    ) -> dict[str, int]:
+        """Serve a new, valid inventory, keeping what is known of unchanged checks.
+
+        Synchronous, so that no request sees half of it: the old probing task is
+        cancelled (its in-flight probes are not recorded), the admin state, the
+        engine and the prebuilt answers switch, and probing restarts; unchanged
+        checks keep their schedule instead of being probed again at once.
+        """
+        self.admin.follow(inventory, admin_entries)
+        retiring = self._probing
+        if retiring is not None:
+            retiring.cancel()
+            self._retired.add(retiring)
+            retiring.add_done_callback(self._retired.discard)
+        counts = self.engine.reconfigure(inventory)
+        self.answers.reset()
+        self.start_probing()
+        return counts
+
+    async def lb_state(self, name: str) -> tuple[NodeVerdict, AdminEntry, int | None] | None:
+        """Verdict, admin state and agent weight of a node, for the agent-check."""
+        if name not in self.engine.checks:
+            return None
+        weight = self.engine.inventory.nodes[name].agent_weight
+        return await self.engine.node(name), self.admin.get(name), weight
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._asgi(scope, receive, send)
+
+
+def create_app(
+    inventory: Inventory,
+    config_path: str | None = None,
+    at_start: Mapping[str, object] | None = None,
+) -> LBHealth:
+    """The ASGI app for an inventory; ``config_path`` is where reloads read it again."""
+    return LBHealth(Engine(inventory), config_path, at_start)

@@ -1,0 +1,5 @@
+"""The ``lbhealth`` command line."""
+
+from lbhealth.cli.main import main
+
+__all__ = ["main"]

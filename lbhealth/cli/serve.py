@@ -1,0 +1,97 @@
+"""``lbhealth serve`` and ``lbhealth demo``: run the service (the demo: on a simulated cluster)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+import uvicorn
+
+from lbhealth import __version__
+from lbhealth.admin.reload import startup_values
+from lbhealth.app import create_app
+from lbhealth.app.logs import setup_logging
+from lbhealth.app.server import uvicorn_config
+from lbhealth.cli.common import EXIT_OK, config_path
+from lbhealth.config import Inventory, load_inventory, parse_inventory
+
+
+def apply_overrides(inventory: Inventory, host: str | None, port: int | None) -> Inventory:
+    updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    if not updates:
+        return inventory
+    settings = inventory.settings.model_copy(update=updates)
+    return Inventory(settings=settings, nodes=inventory.nodes, source=inventory.source)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    path = config_path(args.config)
+    loaded = load_inventory(path)
+    inventory = apply_overrides(loaded, args.host, args.port)
+    settings = inventory.settings
+    setup_logging(settings.log_level, access_log=settings.access_log)
+    if args.workers > 1:
+        from lbhealth.app.workers import serve_workers
+
+        serve_workers(path, settings, args.workers)
+        return EXIT_OK
+    app = create_app(inventory, config_path=path, at_start=startup_values(loaded.settings))
+    config = uvicorn_config(app, settings.host, settings.port, settings.log_level, settings)
+    uvicorn.Server(config).run()
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lbhealth.demo.cluster import start_cluster
+
+    setup_logging("warning")
+
+    async def run() -> None:
+        cluster = await start_cluster()
+        try:
+            inventory = parse_inventory(cluster.inventory, "demo")
+            app = create_app(inventory)
+            config = uvicorn_config(app, args.host, args.port, "warning", inventory.settings)
+            server = uvicorn.Server(config)
+            base = f"http://{args.host}:{args.port}"
+            nodes = " ".join(cluster.inventory["nodes"])
+            print(
+                f"lbhealth {__version__} demo: a simulated EIM/WIM cluster on loopback.\n"
+                f"Nodes: {nodes}\n"
+                "web2 (IIS app pool stopped), app2 (JSP stack trace) and svc1 (EAAS dead)"
+                " are DOWN on purpose.\nTry:\n"
+                f"  curl -i {base}/health/app1\n"
+                f"  curl -i {base}/health/web2\n"
+                f"  curl -s '{base}/health/svc1?format=json'\n"
+                f"  curl -s {base}/nodes\n"
+                f"  curl -s {base}/cluster\n"
+                f"  curl -i {base}/health/role/application\n"
+                f"  open {base}/   (the status page)\n"
+                f"  open {base}/docs\n"
+                "Ctrl-C stops it.",
+                flush=True,
+            )
+            await server.serve()
+        finally:
+            await cluster.stop()
+
+    asyncio.run(run())
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Register ``serve`` and ``demo`` on the main parser's subcommands."""
+    serve = sub.add_parser("serve", help="run the service")
+    serve.add_argument("--config", help="inventory file (default: $LBHEALTH_CONFIG)")
+    serve.add_argument("--host", help="listen address (default: settings.host)")
+    serve.add_argument("--port", type=int, help="listen port (default: settings.port)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes; each probes on its own"
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="run lbhealth over a simulated cluster on loopback")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.set_defaults(func=cmd_demo)

@@ -1,0 +1,58 @@
+"""``lbhealth status``: the cluster view of a running service, as a terminal table.
+
+For the network engineer with a shell on a jump host: no browser, one command.
+It reads ``/cluster?format=json`` (the service's own view, never probing a
+backend itself) and colours the states only on a terminal that wants colour:
+``NO_COLOR`` set or output not a TTY means plain text, safe for pipes and logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+import httpx
+
+from lbhealth.cli.common import EXIT_DOWN, EXIT_OK, EXIT_UNREACHABLE, service_url
+from lbhealth.cluster.table import cluster_table
+
+
+def wants_colour() -> bool:
+    """https://no-color.org: any non-empty NO_COLOR disables colour."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    url = args.url.rstrip("/") + "/cluster"
+    try:
+        response = httpx.get(url, params={"format": "json"}, timeout=args.timeout)
+    except httpx.HTTPError as exc:
+        print(f"error: cannot reach {url}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    try:
+        view: Any = response.json()
+    except ValueError:
+        view = None
+    if not isinstance(view, dict) or "tiers" not in view:
+        print(
+            f"error: {url} did not answer a cluster view (HTTP {response.status_code});"
+            " is it lbhealth?",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
+    sys.stdout.write(cluster_table(view, colour=wants_colour()))
+    return EXIT_DOWN if view.get("status") == "DOWN" else EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Register ``status`` on the main parser's subcommands."""
+    status = sub.add_parser("status", help="print the cluster view of a running lbhealth")
+    status.add_argument(
+        "--url",
+        default=service_url(),
+        help="lbhealth base URL (default: $LBHEALTH_URL or %(default)s)",
+    )
+    status.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
+    status.set_defaults(func=cmd_status)

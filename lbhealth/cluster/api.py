@@ -1,0 +1,120 @@
+"""Cluster-level HTTP views: role pools, the cluster view, the status page, history.
+
+Per-node answers are for load balancers in front of one server; these are for
+pool- or DNS-level decisions (``/health/role/{role}``), for people
+(``/cluster``, ``/``) and for the question "when did app2 go down, and why"
+(``/history/{node}``). All are built from the engine's cached verdicts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+from lbhealth.cluster.model import UP, ClusterView, cluster_view, pool
+from lbhealth.cluster.page import cluster_page, status_page
+from lbhealth.cluster.table import cluster_table
+from lbhealth.config import ROLES
+from lbhealth.core.engine import Engine
+from lbhealth.serve.answer import http_code, monitor_answer
+from lbhealth.serve.http import NO_STORE, ROLE_PREFIX, add_monitor_route, negotiate
+from lbhealth.store.entries import AdminEntry
+from lbhealth.text.clean import clean_reason
+from lbhealth.verdict import NodeVerdict
+
+Format = Annotated[Literal["text", "json", "html"] | None, Query()]
+
+
+def min_up(current: Engine) -> dict[str, int]:
+    """The per-role minimum of UP nodes (a role not listed needs 1)."""
+    return dict(current.inventory.settings.min_up.items())
+
+
+def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry]) -> APIRouter:
+    """The routes, reading the current engine on each request (it may be replaced).
+
+    ``admin`` gives a node's admin state, so that pools and the cluster view
+    show drained and maintained nodes as monitors see them (not UP).
+    """
+    router = APIRouter()
+
+    def served(verdicts: list[NodeVerdict]) -> dict[str, tuple[str, str]]:
+        """Nodes whose monitor answer differs from their verdict (DRAIN, MAINT), and why."""
+        answers = {v.node: monitor_answer(v, admin(v.node)) for v in verdicts}
+        return {
+            v.node: (answers[v.node].served.name, answers[v.node].reason)
+            for v in verdicts
+            if answers[v.node].served.name != v.status.value
+        }
+
+    async def view() -> tuple[list[NodeVerdict], ClusterView]:
+        current = engine()
+        verdicts = await current.all_nodes()
+        return verdicts, cluster_view(verdicts, min_up(current), served(verdicts))
+
+    async def role_health(role: str, request: Request, format: Format = None) -> Response:  # noqa: A002
+        """200 when at least ``min_up`` nodes of the role are UP, 503 otherwise."""
+        as_json = negotiate(format, request.headers.get("accept", "")) == "json"
+        current = engine()
+        if role not in ROLES or all(n.role != role for n in current.inventory.nodes.values()):
+            shown = clean_reason(repr(role), 80)
+            text = f"UNKNOWN: no node has role {shown}; roles are {', '.join(ROLES)}\n"
+            if as_json:
+                return JSONResponse({"error": text.strip()}, 404, NO_STORE)
+            return PlainTextResponse(text, 404, NO_STORE)
+        verdicts = await current.all_nodes()
+        result = pool(role, verdicts, min_up(current), served(verdicts))
+        code = http_code(result.status)
+        if as_json:
+            return JSONResponse(result.to_json(), code, NO_STORE)
+        if code == 200:
+            return PlainTextResponse(f"UP {result.summary}\n", code, NO_STORE)
+        down = "; ".join(f"{n.node} {n.status}: {n.reason}" for n in result.nodes if n.status != UP)
+        text = clean_reason(f"DOWN: {result.summary}; {down}")
+        return PlainTextResponse(text + "\n", code, NO_STORE)
+
+    add_monitor_route(
+        router,
+        ROLE_PREFIX + "{role}",
+        role_health,
+        "role_health",
+        {200: "UP n/m <role> nodes up", 503: "DOWN: n/m ...", 404: "no node has that role"},
+    )
+
+    @router.get("/cluster", responses={200: {"content": {"text/plain": {}, "text/html": {}}}})
+    async def cluster(request: Request, format: Format = None) -> Response:  # noqa: A002
+        """Roles in start order, the blocking tier and the user impact (503 when DOWN)."""
+        _, result = await view()
+        data = result.to_json()
+        code = http_code(result.status)
+        chosen = negotiate(format, request.headers.get("accept", ""), html=True)
+        if chosen == "json":
+            return JSONResponse(data, code, NO_STORE)
+        if chosen == "html":
+            return HTMLResponse(cluster_page(data, time.time()), code, NO_STORE)
+        return PlainTextResponse(cluster_table(data), code, NO_STORE)
+
+    @router.get("/", response_class=HTMLResponse)
+    async def status() -> HTMLResponse:
+        """The status page: cluster view, every node, its checks and its changes."""
+        verdicts, result = await view()
+        history = {v.node: engine().history.of(v.node) for v in verdicts}
+        page = status_page(result.to_json(), [v.to_json() for v in verdicts], history, time.time())
+        return HTMLResponse(page, headers=NO_STORE)
+
+    @router.get("/history/{node}")
+    async def history(node: str) -> JSONResponse:
+        """The node's last verdict changes, oldest first."""
+        current = engine()
+        if node not in current.checks:
+            return JSONResponse(
+                {"error": "unknown node", "node": clean_reason(node, 80)}, 404, NO_STORE
+            )
+        changes = [c.to_json() for c in current.history.of(node)]
+        return JSONResponse({"node": node, "history": changes}, headers=NO_STORE)
+
+    return router

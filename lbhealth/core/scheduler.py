@@ -1,0 +1,99 @@
+"""Background refresh: every check is probed on its own schedule, never on a request.
+
+Monitors then read the latest verdict from memory, and the backends see a
+constant, small probe rate whatever the monitor load: at most ``T / interval + 1``
+probes of a check over any ``T`` seconds, because two probes of one check are
+always at least ``interval`` apart (start to start).
+
+Checks must not align: after the start-up round (every check probed at once, so
+``/readyz`` turns ready quickly), each check waits ``interval`` plus a random
+share of one more interval, then ``interval`` plus up to ``jitter`` times it.
+Jitter only ever lengthens a period, which is what keeps the bound above.
+
+Load is bounded twice (:class:`lbhealth.core.limits.ProbeLimits`, shared with the
+on-demand mode): at most ``max_probes`` probes in flight over all backends, and
+at most ``max_probes_per_host`` towards any one host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable
+
+from lbhealth.core.checks import Check
+from lbhealth.core.engine import Engine
+from lbhealth.core.limits import ProbeLimits
+
+log = logging.getLogger("lbhealth.scheduler")
+
+Probe = Callable[[Check], Awaitable[object]]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def next_delay(interval: float, spread: float, rng: random.Random) -> float:
+    """Seconds until a check's next probe: in ``[interval, interval * (1 + spread)]``."""
+    return interval * (1.0 + rng.uniform(0.0, spread))
+
+
+class Scheduler:
+    """One loop per check, probing it forever within the global and per-host limits."""
+
+    def __init__(
+        self,
+        checks: Iterable[Check],
+        probe: Probe,
+        *,
+        jitter: float,
+        limits: ProbeLimits,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        first_delay: Callable[[Check], float] = lambda _: 0.0,
+    ) -> None:
+        self._checks = list(checks)
+        self._first_delay = first_delay
+        self._probe = probe
+        self._jitter = jitter
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._limits = limits
+
+    async def run(self) -> None:
+        """Probe every check forever; cancel to stop (in-flight probes are cancelled)."""
+        await asyncio.gather(*(self._run(check) for check in self._checks))
+
+    async def _run(self, check: Check) -> None:
+        spread = 1.0  # the first period spreads checks over a whole extra interval
+        wait = self._first_delay(check)
+        if wait > 0:  # a check kept across a reload continues its schedule
+            await self._sleep(wait)
+            spread = self._jitter
+        while True:
+            await self._probe_bounded(check)
+            await self._sleep(next_delay(check.interval, spread, self._rng))
+            spread = self._jitter
+
+    async def _probe_bounded(self, check: Check) -> None:
+        async with self._limits.slot(check.host):
+            try:
+                await self._probe(check)
+            except Exception:  # keep the schedule alive; max_age makes the verdict DOWN
+                log.exception("probe of %s/%s failed", check.node, check.name)
+
+
+def for_engine(engine: Engine) -> Scheduler:
+    """The scheduler that keeps the engine's verdicts fresh, with the inventory's limits."""
+    settings = engine.inventory.settings
+
+    def first_delay(check: Check) -> float:
+        stored = engine.verdicts.get(check.key)
+        return 0.0 if stored is None else max(0.0, stored.expires(check.interval) - engine.clock())
+
+    return Scheduler(
+        (c for checks in engine.checks.values() for c in checks),
+        engine.run,
+        jitter=settings.jitter,
+        limits=engine.limits,
+        first_delay=first_delay,
+    )

@@ -1,0 +1,1 @@
+"""Load-balancer integrations: HAProxy's agent-check protocol and config export (HAProxy, F5)."""

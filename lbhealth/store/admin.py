@@ -1,0 +1,220 @@
+"""Per-node administrative state (enabled, drain, maint), as every reader sees it.
+
+Operators drain a node before patching it and put it in maintenance while it
+is down on purpose; a load balancer must see that whatever the backend says.
+The state comes from, in this order of precedence:
+
+1. a change made through the admin API (``PUT /admin/nodes/{node}/state``,
+   ``lbhealth admin drain``), kept in ``settings.state_file`` so it survives
+   restarts (:mod:`lbhealth.store.state_file`), until reset (``DELETE``,
+   ``lbhealth admin reset``);
+2. the inventory's declarative ``admin_state`` / ``admin_reason`` of the node;
+3. otherwise ``enabled``.
+
+Readers (:meth:`AdminStore.get`) never touch the file: they read memory. Every
+process sharing the file follows it (:meth:`AdminStore.watch`), so a change
+made through any worker reaches all of them within :data:`STATE_FILE_POLL`
+seconds; the file's reads, writes, fsyncs and locks run in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from lbhealth.config import AdminState, ConfigError, Inventory
+from lbhealth.store.entries import MAX_ADMIN_REASON, MAX_OPERATOR, AdminEntry
+from lbhealth.store.state_file import locked, read_state_file, signature, write_state_file
+from lbhealth.text.clean import clean_reason
+
+log = logging.getLogger("lbhealth.admin")
+
+#: Seconds between two looks (one ``stat``) at the state file for other processes' changes.
+STATE_FILE_POLL = 0.5
+Signature = tuple[int, int, int, int]
+
+
+class AdminStore:
+    """The administrative state of every node of an inventory."""
+
+    def __init__(self, inventory: Inventory, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._api: dict[str, AdminEntry] = {}
+        self._seen: Signature | None = None
+        self._changing = asyncio.Lock()
+        #: Called with a node's name after each change (the prebuilt answers listen).
+        self.listeners: list[Callable[[str], None]] = []
+        self.follow(inventory)
+
+    def follow(self, inventory: Inventory, entries: dict[str, AdminEntry] | None = None) -> None:
+        """Take the inventory's nodes and declarations: at start and on a config reload.
+
+        API-set states of nodes still in the inventory survive a reload (from the
+        state file, or from memory without one). A reload passes the state file's
+        ``entries``, read off the event loop; without them the file is read here
+        (at start), raising ConfigError, changing nothing, when it is unreadable.
+        """
+        path = inventory.settings.state_file
+        declared = {
+            node: AdminEntry(spec.admin_state, clean_reason(spec.admin_reason or ""), "inventory")
+            if spec.admin_state != "enabled" or spec.admin_reason
+            else AdminEntry("enabled", "", "default")
+            for node, spec in inventory.nodes.items()
+        }
+        seen = signature(path) if path else None
+        if path is None:
+            loaded = self._api
+        else:
+            loaded = entries if entries is not None else read_state_file(path)
+        stale = sorted(set(loaded) - set(declared))
+        if stale:
+            log.warning(
+                "state file names nodes not in the inventory; ignoring them",
+                extra={"state_file": str(path), "nodes": stale},
+            )
+        self._path, self._declared, self._seen = path, declared, seen
+        self._api = self._known(loaded)
+
+    def _known(self, entries: dict[str, AdminEntry]) -> dict[str, AdminEntry]:
+        return {n: e for n, e in entries.items() if n in self._declared}
+
+    def _apply(self, entries: dict[str, AdminEntry]) -> list[str]:
+        """Serve these API entries; tell the listeners about each node whose entry changed."""
+        previous, self._api = self._api, entries
+        changed = [n for n in self._declared if previous.get(n) != entries.get(n)]
+        for node in changed:
+            for listener in self.listeners:
+                listener(node)
+        return changed
+
+    def _read_if_changed(self, path: Path) -> tuple[Signature | None, dict[str, AdminEntry] | None]:
+        """In a thread: the file's signature, and its entries when it changed since last seen.
+
+        Costs one ``stat`` when nothing changed. An unreadable file is logged
+        (once per version of it) and the state in memory keeps serving.
+        """
+        seen = signature(path)
+        if seen == self._seen:
+            return seen, None
+        try:
+            return seen, read_state_file(path)
+        except ConfigError as exc:
+            log.warning(
+                "state file changed but is unreadable; keeping the current admin states: %s",
+                "; ".join(exc.errors),
+                extra={"state_file": str(path)},
+            )
+            return seen, None
+
+    async def refresh(self) -> list[str]:
+        """Take changes other processes made to the state file; the nodes that changed."""
+        path = self._path
+        if path is None:
+            return []
+        async with self._changing:
+            seen, entries = await asyncio.to_thread(self._read_if_changed, path)
+            if path != self._path:  # a reload switched files meanwhile
+                return []
+            self._seen = seen
+            if entries is None:
+                return []
+            changed = self._apply(self._known(entries))
+        if changed:
+            log.debug(
+                "admin states changed in the state file",
+                extra={"state_file": str(path), "nodes": changed},
+            )
+        return changed
+
+    async def watch(self, every: float = STATE_FILE_POLL) -> None:
+        """Follow the state file until cancelled (changes by other workers, or by hand)."""
+        while True:
+            await asyncio.sleep(every)
+            await self.refresh()
+
+    def _current_file(self) -> dict[str, AdminEntry]:
+        """The state file's entries; an unreadable file is replaced by the state in memory."""
+        assert self._path is not None
+        try:
+            return self._known(read_state_file(self._path))
+        except ConfigError as exc:
+            log.warning(
+                "unreadable state file is rewritten from the admin states in memory: %s",
+                "; ".join(exc.errors),
+                extra={"state_file": str(self._path)},
+            )
+            return self._api
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._declared
+
+    def get(self, node: str) -> AdminEntry:
+        return self._api.get(node) or self._declared[node]
+
+    def all(self) -> dict[str, AdminEntry]:
+        return {node: self.get(node) for node in self._declared}
+
+    async def set(self, node: str, state: AdminState, reason: str, by: str) -> AdminEntry:
+        """Record an operator's change, persist it, and log who/when/why."""
+        entry = AdminEntry(
+            state,
+            clean_reason(reason, MAX_ADMIN_REASON),
+            "api",
+            clean_reason(by, MAX_OPERATOR),
+            self._clock(),
+        )
+        await self._change(node, entry)
+        return entry
+
+    async def reset(self, node: str, by: str) -> AdminEntry:
+        """Forget the API's change: the inventory's declaration applies again."""
+        await self._change(node, None, by=clean_reason(by, MAX_OPERATOR))
+        return self.get(node)
+
+    def _write_change(
+        self, path: Path, node: str, entry: AdminEntry | None
+    ) -> tuple[dict[str, AdminEntry], Signature | None]:
+        """In a thread: change one node in the file, under its lock; the file's new entries."""
+        with locked(path):
+            # Start from the file, not from memory: another worker may have
+            # changed other nodes since we last looked; only this node changes.
+            updated = dict(self._current_file())
+            if entry is None:
+                updated.pop(node, None)
+            else:
+                updated[node] = entry
+            write_state_file(path, updated)
+            return updated, signature(path)
+
+    async def _change(self, node: str, entry: AdminEntry | None, by: str | None = None) -> None:
+        previous = self.get(node)
+        async with self._changing:  # one change at a time, applied in the order written
+            path = self._path
+            if path is None:
+                updated = dict(self._api)
+                if entry is None:
+                    updated.pop(node, None)
+                else:
+                    updated[node] = entry
+            else:
+                updated, self._seen = await asyncio.to_thread(self._write_change, path, node, entry)
+            self._apply(updated)
+        current = self.get(node)
+        log.info(
+            "admin state %s: %s -> %s",
+            node,
+            previous.state,
+            current.state,
+            extra={
+                "node": node,
+                "from_state": previous.state,
+                "to_state": current.state,
+                "reason": current.reason,
+                "by": entry.by if entry else by,
+                "source": current.source,
+                "persisted": self._path is not None,
+            },
+        )
