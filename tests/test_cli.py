@@ -119,7 +119,8 @@ def test_serve_runs_the_inventory(sim: Sim, tmp_path: Path) -> None:
         text=True,
     )
     try:
-        response = wait_for(f"http://127.0.0.1:{port}/health/app1")
+        wait_ready(f"http://127.0.0.1:{port}")  # the first probe has reported
+        response = httpx.get(f"http://127.0.0.1:{port}/health/app1")
         assert (response.status_code, response.text) == (200, "UP\n")
     finally:
         proc.send_signal(signal.SIGTERM)

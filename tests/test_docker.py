@@ -33,6 +33,7 @@ from test_cli import wait_for
 from lbhealth.cli.healthcheck import livez_url
 from lbhealth.demo.cluster import JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
+from tests._poll import wait_ready
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -230,6 +231,7 @@ def served(image: Image, bg: BackgroundLoop, tmp_path_factory: pytest.TempPathFa
     before = tree(image.venv)
     with running(exec_form(FINAL.one("CMD")), env, tmp):
         responses = {"/livez": wait_for(f"{base}/livez")}
+        wait_ready(base)  # every check has reported once
         for path in ("/health/app1", "/health/app2"):
             responses[path] = httpx.get(base + path, timeout=10)
         up = subprocess.run(healthcheck, env=env, capture_output=True, text=True, timeout=30)

@@ -17,6 +17,7 @@ from lbhealth.demo.cluster import JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
 from lbhealth.lb.export import F5_RECV, F5_RECV_DISABLE
 from tests._lb import TOKEN, inventory, jboss_node
+from tests._poll import wait_ready
 from tests.conftest import free_port, require_tool
 from tests.test_cli import ROOT, lbhealth, wait_for
 
@@ -78,6 +79,7 @@ def test_drain_and_maint_set_by_cli_survive_a_restart(
     assert TOKEN not in err and "admin state app1: enabled -> drain" in err
 
     serve(config, port)
+    wait_ready(url)
     assert httpx.get(f"{url}/health/app1").text == "DRAIN: patching\n"
     assert httpx.get(f"{url}/health/app2").text == "MAINT: disk\n"
     listed = lbhealth("admin", "--url", url, "list", env={"LBHEALTH_ADMIN_TOKEN": TOKEN})

@@ -23,6 +23,7 @@ from lbhealth.config import parse_inventory
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
 from lbhealth.store.admin import STATE_FILE_POLL, AdminStore
+from tests._poll import wait_ready
 from tests.conftest import free_port
 
 Sim = Callable[..., SimServer]
@@ -100,6 +101,7 @@ def test_two_workers_serve_one_port_with_bounded_probes(sim: Sim, tmp_path: Path
     start = time.monotonic()
     proc = subprocess.Popen(serve_command(config, port))
     try:
+        wait_ready(f"http://127.0.0.1:{port}")  # a worker, once its probes report
         answers = []
         with httpx.Client() as client:
             while len(answers) < 200 and time.monotonic() - start < 60:

@@ -22,11 +22,14 @@ from lbhealth.admin.reload import Reloadable, install_sighup
 from lbhealth.admin.request_id import RequestIdMiddleware
 from lbhealth.cluster.api import build_router
 from lbhealth.core.engine import Engine
+from lbhealth.core.lag import ScheduleLag
+from lbhealth.core.probe_process import ProbeProcess
 from lbhealth.lb.agent import agent_listener
 from lbhealth.serve.answer import STATE_HEADER, http_code, monitor_answer, node_json
 from lbhealth.serve.http import NO_STORE, add_monitor_route, negotiate
 from lbhealth.serve.metrics import Metrics
 from lbhealth.serve.prebuilt import AnswerBook, Messages
+from lbhealth.serve.probe_metrics import ProbingCollector
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.entries import AdminEntry
 from lbhealth.text.clean import clean_reason
@@ -39,6 +42,8 @@ class Service(Reloadable, Protocol):
     engine: Engine
     admin: AdminStore
     answers: AnswerBook
+    lag: ScheduleLag
+    prober: ProbeProcess | None
 
     def start_probing(self) -> None: ...
 
@@ -85,7 +90,9 @@ def build_api(service: Service) -> FastAPI:
         description="Per-node health verdicts for load balancers (200 UP / 503 DOWN).",
         lifespan=lifespan,
     )
-    api.include_router(Metrics(service.engine, service.answers.served).router())
+    metrics = Metrics(service.engine, service.answers.served)
+    metrics.registry.register(ProbingCollector(service.lag, lambda: service.prober))
+    api.include_router(metrics.router())
 
     async def health(
         node: str,
@@ -140,13 +147,21 @@ def build_api(service: Service) -> FastAPI:
                 f"{len(pending)} check(s) not probed yet: {', '.join(pending[:3])}{more}"
             )
         parts: list[tuple[str, str | None]] = [("config", None), ("probes", probes_failure)]
-        ok = not pending
+        prober = service.prober
+        if prober is not None:
+            down = None if prober.alive else "not running; restarting, verdicts age meanwhile"
+            parts.append((f"probe-process (pid {prober.pid})", down))
+        ok = all(why is None for _, why in parts)
         verbose = "verbose" in request.query_params
         lines = (
             [f"[+]{n} ok" if why is None else f"[-]{n} failed: {why}" for n, why in parts]
             if verbose or not ok
             else []
         )
+        if verbose:  # a warning, not a failure: the verdicts are served, only older
+            schedule = service.lag.report()
+            state = "[!]schedule behind" if schedule.behind else "[+]schedule ok"
+            lines.append(f"{state}: {schedule.describe()}")
         lines.append("readyz check passed" if ok else "readyz check failed")
         code = http_code("UP" if ok else "DOWN")
         return PlainTextResponse("\n".join(lines) + "\n", code, NO_STORE)

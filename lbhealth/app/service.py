@@ -9,14 +9,19 @@ in front of FastAPI, on one port.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping
 
 from starlette.types import Receive, Scope, Send
 
 from lbhealth.app.api import build_api
+from lbhealth.app.logs import setup_logging
 from lbhealth.config import Inventory, Settings
 from lbhealth.core import scheduler
+from lbhealth.core.checks import Check
 from lbhealth.core.engine import Engine
+from lbhealth.core.lag import ScheduleLag
+from lbhealth.core.probe_process import ProbeProcess
 from lbhealth.serve.fast_path import FastPath
 from lbhealth.serve.prebuilt import AnswerBook
 from lbhealth.store.admin import AdminStore
@@ -42,8 +47,12 @@ class LBHealth:
         self.at_start = at_start
         #: With several workers, the supervisor that forwards a reload to all of them.
         self.supervisor_pid: int | None = None
+        #: How late probes start: falling behind the schedule is measured and said.
+        self.lag = ScheduleLag(engine.clock)
+        #: Background mode with ``probe_process``: the child process that probes.
+        self.prober: ProbeProcess | None = None
         self._probing: asyncio.Task[None] | None = None
-        self._retired: set[asyncio.Task[None]] = set()
+        self._retired: set[asyncio.Future[None]] = set()
         self.api = build_api(self)
         self._asgi = FastPath(self.answers, self.api)
 
@@ -51,18 +60,51 @@ class LBHealth:
     def settings(self) -> Settings:
         return self.engine.inventory.settings
 
+    def _in_process(self) -> bool:
+        """Background probes run in the child process (the default), not on this loop."""
+        return self.engine.background and self.settings.probe_process
+
     def start_probing(self) -> None:
-        """Background mode: run the scheduler; on-demand mode: probe every check once."""
+        """Background mode: the probe process, or the scheduler on this loop; on-demand mode:
+        probe every check once."""
         engine = self.engine
-        self._probing = asyncio.create_task(
-            scheduler.for_engine(engine).run() if engine.background else engine.warm_up()
-        )
+        if self._in_process():
+            if self.prober is None:
+                settings = self.settings
+                self.prober = ProbeProcess(
+                    engine, self.lag, functools.partial(setup_logging, settings.log_level)
+                )
+                self.prober.start()
+            else:
+                self.prober.reconfigure(engine.inventory)
+            return
+        if engine.background:
+            work = scheduler.for_engine(engine, self._started).run()
+        else:
+            work = engine.warm_up()
+        self._probing = asyncio.create_task(work)
+
+    def _started(self, check: Check, lag: float) -> None:
+        self.lag.started(lag, check.interval)
+
+    def _retire(self, task: asyncio.Future[None] | None, *, cancel: bool) -> None:
+        """Let a replaced probing task (or a prober's stop) end without holding up a reload."""
+        if task is None:
+            return
+        if cancel:
+            task.cancel()
+        self._retired.add(task)
+        task.add_done_callback(self._retired.discard)
 
     async def stop_probing(self) -> None:
         if self._probing is not None:
             self._probing.cancel()
             await asyncio.gather(self._probing, return_exceptions=True)
             self._probing = None
+        if self.prober is not None:
+            await self.prober.stop()
+            self.prober = None
+        await asyncio.gather(*self._retired, return_exceptions=True)
 
     def reconfigure(
         self, inventory: Inventory, admin_entries: dict[str, AdminEntry] | None = None
@@ -70,18 +112,19 @@ class LBHealth:
         """Serve a new, valid inventory, keeping what is known of unchanged checks.
 
         Synchronous, so that no request sees half of it: the old probing task is
-        cancelled (its in-flight probes are not recorded), the admin state, the
-        engine and the prebuilt answers switch, and probing restarts; unchanged
-        checks keep their schedule instead of being probed again at once.
+        cancelled (its in-flight probes are not recorded; the probe process drops
+        them by generation), the admin state, the engine and the prebuilt answers
+        switch, and probing restarts; unchanged checks keep their schedule instead
+        of being probed again at once.
         """
         self.admin.follow(inventory, admin_entries)
-        retiring = self._probing
-        if retiring is not None:
-            retiring.cancel()
-            self._retired.add(retiring)
-            retiring.add_done_callback(self._retired.discard)
+        self._retire(self._probing, cancel=True)
+        self._probing = None
         counts = self.engine.reconfigure(inventory)
         self.answers.reset()
+        if self.prober is not None and not self._in_process():  # now on-demand
+            prober, self.prober = self.prober, None
+            self._retire(asyncio.ensure_future(prober.stop()), cancel=False)
         self.start_probing()
         return counts
 

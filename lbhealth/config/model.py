@@ -72,7 +72,13 @@ class Settings(BaseSettings):
     mode: Literal["background", "on-demand"] = Field(
         "background", description="probe on a schedule, or when a monitor asks (cached)"
     )
-    interval: Duration = Field(5.0, description="background mode: seconds between two probes")
+    interval: Duration = Field(2.0, description="background mode: seconds between two probes")
+    probe_process: bool = Field(
+        True, description="background mode: probe in a child process, apart from the answers"
+    )
+    fastinter: Duration = Field(
+        0.5, gt=0, description="with rise/fall: seconds between probes while a change builds up"
+    )
     jitter: float = Field(0.1, ge=0, le=1, description="fraction of interval added at random")
     max_age: Duration | None = Field(
         None, description="background mode: older verdicts are DOWN (default 3*interval+timeout)"

@@ -44,6 +44,7 @@ class Engine:
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        announce: bool = True,
     ) -> None:
         self.inventory = inventory
         self.checks: Mapping[str, list[Check]] = build_checks(inventory)
@@ -61,6 +62,9 @@ class Engine:
         #: Background mode reads ``latest`` (the scheduler fills it); on-demand probes.
         self.background = inventory.settings.mode == "background"
         self.observers: list[Observer] = []
+        #: Keep the history of verdict changes and log them (the serving side does;
+        #: the probe process, whose results the serving side records, does not).
+        self.announce = announce
 
     @property
     def probed_all(self) -> bool:
@@ -102,17 +106,30 @@ class Engine:
             result = internal_failure(check, exc, self._wall())
             kind = "internal"
         result = self._flap.apply(check.key, check.spec.rise, check.spec.fall, result)
-        self._record(check, result, kind)
+        self.record(check, result, kind)
         return result
 
-    def _record(self, check: Check, result: CheckResult, kind: str) -> None:
+    def changing(self, check: Check) -> bool:
+        """rise/fall: the check's results disagree with its state (HAProxy's ``fastinter`` case)."""
+        return self._flap.changing(check.key)
+
+    def check(self, key: Key) -> Check | None:
+        """The configured check with that key, if the current inventory has it."""
+        return next((c for c in self.checks.get(key[0], ()) if c.name == key[1]), None)
+
+    def record(self, check: Check, result: CheckResult, kind: str) -> None:
+        """Keep a check's new result: from a probe here, or from the probe process.
+
+        Tells the observers (prebuilt answers, metrics), keeps the history of
+        verdict changes and logs each change.
+        """
         if not self._is_current(check):
             return  # probed under a config that a reload has since replaced
         stored = self.verdicts.record(check.key, result)
         previous = stored.result if stored else None
         for observer in self.observers:
             observer(check, result, kind)
-        if previous is None or previous.status is not result.status:
+        if self.announce and (previous is None or previous.status is not result.status):
             node_checks = self.checks[check.node]
             self.history.observe(
                 check.node, (self.latest(c.key) for c in node_checks), result.checked_at

@@ -46,6 +46,11 @@ class Flap:
         self._states: dict[Key, FlapState] = {}
         self._effective: dict[Key, CheckResult] = {}
 
+    def changing(self, key: Key) -> bool:
+        """A change is building up (some results disagree with the served state)."""
+        state = self._states.get(key)
+        return state is not None and state.streak > 0
+
     def forget(self, key: Key) -> None:
         """Drop a check's history (it changed or went away on a reload)."""
         self._states.pop(key, None)

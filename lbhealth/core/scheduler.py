@@ -10,6 +10,16 @@ Checks must not align: after the start-up round (every check probed at once, so
 share of one more interval, then ``interval`` plus up to ``jitter`` times it.
 Jitter only ever lengthens a period, which is what keeps the bound above.
 
+With ``rise``/``fall`` above 1, a check whose results start to disagree with its
+state is probed again after ``fastinter`` (as HAProxy's ``fastinter``) until
+the change is confirmed or dropped: a confirmed change costs at most
+``max(rise, fall) - 1`` extra probes, and reaches the monitors that much sooner.
+
+Every probe's lateness (how long after its planned start it began: a busy
+process, or waiting for a probe slot) is reported to ``on_start``, so that
+falling behind the schedule is measured and said, never silent
+(:class:`lbhealth.core.lag.ScheduleLag`).
+
 Load is bounded twice (:class:`lbhealth.core.limits.ProbeLimits`, shared with the
 on-demand mode): at most ``max_probes`` probes in flight over all backends, and
 at most ``max_probes_per_host`` towards any one host.
@@ -20,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from lbhealth.core.checks import Check
@@ -30,6 +41,8 @@ log = logging.getLogger("lbhealth.scheduler")
 
 Probe = Callable[[Check], Awaitable[object]]
 Sleep = Callable[[float], Awaitable[None]]
+#: Told when each probe starts, with how many seconds after its planned start.
+OnStart = Callable[[Check, float], None]
 
 
 def next_delay(interval: float, spread: float, rng: random.Random) -> float:
@@ -48,16 +61,24 @@ class Scheduler:
         jitter: float,
         limits: ProbeLimits,
         sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         first_delay: Callable[[Check], float] = lambda _: 0.0,
+        changing: Callable[[Check], bool] = lambda _: False,
+        fastinter: float = 0.5,
+        on_start: OnStart = lambda _check, _lag: None,
     ) -> None:
         self._checks = list(checks)
         self._first_delay = first_delay
         self._probe = probe
         self._jitter = jitter
         self._sleep = sleep
+        self._clock = clock
         self._rng = rng or random.Random()
         self._limits = limits
+        self._changing = changing
+        self._fastinter = fastinter
+        self._on_start = on_start
 
     async def run(self) -> None:
         """Probe every check forever; cancel to stop (in-flight probes are cancelled)."""
@@ -66,23 +87,30 @@ class Scheduler:
     async def _run(self, check: Check) -> None:
         spread = 1.0  # the first period spreads checks over a whole extra interval
         wait = self._first_delay(check)
+        planned = self._clock() + wait
         if wait > 0:  # a check kept across a reload continues its schedule
             await self._sleep(wait)
             spread = self._jitter
         while True:
-            await self._probe_bounded(check)
-            await self._sleep(next_delay(check.interval, spread, self._rng))
+            await self._probe_bounded(check, planned)
+            if self._changing(check):
+                delay = min(self._fastinter, check.interval)  # confirm the change quickly
+            else:
+                delay = next_delay(check.interval, spread, self._rng)
+            planned = self._clock() + delay
+            await self._sleep(delay)
             spread = self._jitter
 
-    async def _probe_bounded(self, check: Check) -> None:
+    async def _probe_bounded(self, check: Check, planned: float) -> None:
         async with self._limits.slot(check.host):
+            self._on_start(check, max(0.0, self._clock() - planned))
             try:
                 await self._probe(check)
             except Exception:  # keep the schedule alive; max_age makes the verdict DOWN
                 log.exception("probe of %s/%s failed", check.node, check.name)
 
 
-def for_engine(engine: Engine) -> Scheduler:
+def for_engine(engine: Engine, on_start: OnStart = lambda _check, _lag: None) -> Scheduler:
     """The scheduler that keeps the engine's verdicts fresh, with the inventory's limits."""
     settings = engine.inventory.settings
 
@@ -95,5 +123,9 @@ def for_engine(engine: Engine) -> Scheduler:
         engine.run,
         jitter=settings.jitter,
         limits=engine.limits,
+        clock=engine.clock,
         first_delay=first_delay,
+        changing=engine.changing,
+        fastinter=settings.fastinter,
+        on_start=on_start,
     )
