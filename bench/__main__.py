@@ -8,7 +8,10 @@ Prints, in one run on one machine:
   (wrk when installed, else ``bench.load``) over loopback;
 - backend probes per check during that run versus monitor requests;
 - peak RSS of lbhealth with 10, 100 and 1000 configured nodes, and the CPU its
-  scheduler uses at a 5 s interval against fast backends.
+  scheduler uses at a 5 s interval against fast backends (probe process included);
+- a monitor's p50/p99 alone and under 100 probes/s of 350 KB pages, and the share
+  of scheduled probes done (``bench.isolation``);
+- detection time through a real HAProxy, via lbhealth and direct (``bench.detection``).
 
 Each server runs in its own process (uvicorn, httptools, uvloop, one worker);
 the simulated backends run in this one.
@@ -17,112 +20,21 @@ the simulated backends run in this one.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
 
-import httpx
-import yaml
-
+from bench.common import Backends, cpu_seconds, free_port, lbhealth, peak_rss_mb, process
+from bench.detection import detection_runs, report
+from bench.isolation import bench_isolation
 from bench.load import LoadResult, run_load
-from lbhealth.demo.cluster import IIS_WELCOME
-from lbhealth.demo.simserver import SimServer
+from lbhealth.demo.cluster import JBOSS_WELCOME
 
 LOAD_INTERVAL = 1.0
 STEADY_INTERVAL = 5.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Backends:
-    """One counting SimServer on a background loop, one path per check."""
-
-    def __init__(self, paths: int) -> None:
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        pages = {f"/{i}": IIS_WELCOME for i in range(paths)}
-        self.server = self._run(SimServer(pages).start())
-
-    def _run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
-
-    def inventory(self, nodes: int, interval: float) -> dict[str, Any]:
-        return {
-            "settings": {"interval": interval, "log_level": "warning"},
-            "nodes": {
-                f"n{i}": {"checks": [{"kind": "iis", "url": self.server.url(f"/{i}")}]}
-                for i in range(nodes)
-            },
-        }
-
-    def close(self) -> None:
-        self._run(self.server.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-
-@contextmanager
-def process(command: list[str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    """Run a server until the block ends; wait until ``ready_url`` answers 200."""
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{command} exited with {proc.returncode}")
-            try:
-                if httpx.get(ready_url, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{ready_url} not ready")
-            time.sleep(0.05)
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-@contextmanager
-def lbhealth(
-    inventory: dict[str, Any], workers: int = 1
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp, "inventory.yaml")
-        path.write_text(yaml.safe_dump(inventory))
-        command = [sys.executable, "-m", "lbhealth", "serve", "--config", str(path)]
-        base = f"http://127.0.0.1:{port}"
-        command += ["--port", str(port), "--workers", str(workers)]
-        with process(command, f"{base}/readyz") as proc:
-            yield base, proc
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc status")
 
 
 def row(name: str, result: LoadResult) -> str:
@@ -186,6 +98,28 @@ def bench_scale(backends: Backends, args: argparse.Namespace) -> None:
     print("  targets with 1000 nodes: RSS < 150 MB, scheduler CPU < 25 %")
 
 
+def bench_detection(args: argparse.Namespace) -> None:
+    binary = shutil.which("haproxy")
+    if binary is None:
+        print("detection: skipped, no haproxy installed (apt-get install haproxy)")
+        return
+    print(
+        f"detection through a real HAProxy: a JBoss welcome page turns into a 500 error report,"
+        f" {args.detection_runs} runs; lbhealth at its defaults"
+    )
+    backends = Backends(0, {"/": JBOSS_WELCOME})
+    try:
+        pages = backends.server.pages
+        nodes = {"app1": {"checks": [{"kind": "jboss", "url": backends.server.url("/")}]}}
+        inventory = {"settings": {"log_level": "warning"}, "nodes": nodes}
+        with lbhealth(inventory) as (base, _):
+            address = backends.server.url("/").split("//")[1].rstrip("/")
+            times = detection_runs(binary, pages, address, base.split("//")[1], args.detection_runs)
+        print(report(times), flush=True)
+    finally:
+        backends.close()
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds of load per app")
@@ -194,6 +128,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--nodes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--cpu-window", type=float, default=10, help="seconds of CPU sampling")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--detection-runs", type=int, default=5)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["requests", "scale", "isolation", "detection"],
+        help="run these parts only",
+    )
     return parser.parse_args(argv)
 
 
@@ -205,12 +146,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         f" {platform.system()} {platform.release()}, Python {platform.python_version()}",
         flush=True,
     )
-    backends = Backends(max(args.load_nodes, *args.nodes))
-    try:
-        bench_requests(backends, args, tool)
-        bench_scale(backends, args)
-    finally:
-        backends.close()
+    parts = set(args.only or ["requests", "scale", "isolation", "detection"])
+    if parts & {"requests", "scale"}:
+        backends = Backends(max(args.load_nodes, *args.nodes))
+        try:
+            if "requests" in parts:
+                bench_requests(backends, args, tool)
+            if "scale" in parts:
+                bench_scale(backends, args)
+        finally:
+            backends.close()
+    if "isolation" in parts:
+        bench_isolation(args.duration, 16, tool)
+    if "detection" in parts:
+        bench_detection(args)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import socket
 from typing import Any
 
 import uvicorn
@@ -25,6 +27,26 @@ def apply_overrides(inventory: Inventory, host: str | None, port: int | None) ->
     return Inventory(settings=settings, nodes=inventory.nodes, source=inventory.source)
 
 
+#: systemd socket activation (sd_listen_fds(3)): the first passed descriptor.
+SD_LISTEN_FDS_START = 3
+
+
+def activated_sockets(environ: dict[str, str]) -> list[socket.socket] | None:
+    """The listening sockets systemd passed (socket activation), or None to bind our own.
+
+    With a ``.socket`` unit the listening socket outlives the service: during a
+    restart a monitor's check waits in the socket's queue and the new process
+    answers it, where a closed port would have failed it. Only sockets meant for
+    this process (``LISTEN_PID``) are taken.
+    """
+    if environ.get("LISTEN_PID") != str(os.getpid()):
+        return None
+    count = int(environ.get("LISTEN_FDS", "0") or 0)
+    if count < 1:
+        return None
+    return [socket.socket(fileno=SD_LISTEN_FDS_START + i) for i in range(count)]
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     path = config_path(args.config)
     loaded = load_inventory(path)
@@ -38,7 +60,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_OK
     app = create_app(inventory, config_path=path, at_start=startup_values(loaded.settings))
     config = uvicorn_config(app, settings.host, settings.port, settings.log_level, settings)
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=activated_sockets(dict(os.environ)))
     return EXIT_OK
 
 

@@ -33,7 +33,7 @@ F5_RECV = f"{STATE_HEADER.lower()}: {Served.UP.value}"
 F5_RECV_DISABLE = f"{STATE_HEADER.lower()}: {Served.DRAIN.value}"
 
 #: Monitor timing: a node is out after ``FALL`` failed checks ``INTER`` apart.
-INTER, RISE, FALL = "2s", 2, 2
+INTER, RISE, FALL = "500ms", 2, 3
 F5_INTERVAL, F5_TIMEOUT = 5, 16
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
