@@ -21,8 +21,10 @@ log = logging.getLogger("lbhealth.scheduler")
 #: :data:`LATE_FRACTION` of its interval) counts as late.
 LATE_SECONDS = 0.5
 LATE_FRACTION = 0.25
-#: Behind: more than this share of the window's probes were late.
+#: Behind: more than this share of the window's probes were late, among at least
+#: :data:`MIN_PROBES` (a few late probes of a tiny inventory are no trend).
 BEHIND_SHARE = 0.10
+MIN_PROBES = 10
 WINDOW = 60.0
 #: Probes remembered at most (the window's share is computed over these).
 _MAX_SAMPLES = 10_000
@@ -70,7 +72,8 @@ class ScheduleLag:
         self._late += late
         self._samples.append((self._clock(), lag, late))
         self._trim()
-        behind = self._late > BEHIND_SHARE * len(self._samples)
+        count = len(self._samples)
+        behind = count >= MIN_PROBES and self._late > BEHIND_SHARE * count
         if behind != self.behind:
             self.behind = behind
             report = self.report()

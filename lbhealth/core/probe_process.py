@@ -55,7 +55,8 @@ class Report:
     key: Key
     result: CheckResult
     kind: str
-    lag: float
+    #: Seconds after its planned start the probe began (None: start-up round, no plan).
+    lag: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ async def _child(conn: Connection) -> None:
 
     def report(check: Check, result: CheckResult, kind: str) -> None:
         try:
-            conn.send(Report(generation, check.key, result, kind, lags.pop(check.key, 0.0)))
+            conn.send(Report(generation, check.key, result, kind, lags.pop(check.key, None)))
         except (OSError, ValueError):
             inbox.put_nowait(None)  # the parent is gone: stop
 
@@ -213,7 +214,8 @@ class ProbeProcess:
         if check is None:
             return
         self._backoff = FIRST_BACKOFF
-        self.lag.started(report.lag, check.interval)
+        if report.lag is not None:
+            self.lag.started(report.lag, check.interval)
         self.engine.record(check, report.result, report.kind)
 
     def _ended(self, conn: Connection) -> None:

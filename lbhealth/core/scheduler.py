@@ -91,8 +91,10 @@ class Scheduler:
         if wait > 0:  # a check kept across a reload continues its schedule
             await self._sleep(wait)
             spread = self._jitter
+        first = wait <= 0  # the start-up round probes every check at once: no schedule yet
         while True:
-            await self._probe_bounded(check, planned)
+            await self._probe_bounded(check, None if first else planned)
+            first = False
             if self._changing(check):
                 delay = min(self._fastinter, check.interval)  # confirm the change quickly
             else:
@@ -101,9 +103,10 @@ class Scheduler:
             await self._sleep(delay)
             spread = self._jitter
 
-    async def _probe_bounded(self, check: Check, planned: float) -> None:
+    async def _probe_bounded(self, check: Check, planned: float | None) -> None:
         async with self._limits.slot(check.host):
-            self._on_start(check, max(0.0, self._clock() - planned))
+            if planned is not None:
+                self._on_start(check, max(0.0, self._clock() - planned))
             try:
                 await self._probe(check)
             except Exception:  # keep the schedule alive; max_age makes the verdict DOWN
