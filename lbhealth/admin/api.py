@@ -23,10 +23,9 @@ from lbhealth.admin.reload import (
     reload_inventory,
 )
 from lbhealth.admin.token import admin_operator
-from lbhealth.config import AdminState, ConfigError
+from lbhealth.config import MAX_ADMIN_REASON, AdminState, ConfigError
 from lbhealth.store.admin import AdminStore
-from lbhealth.store.entries import MAX_ADMIN_REASON
-from lbhealth.text.clean import clean_reason
+from lbhealth.text.clean import quoted
 
 log = logging.getLogger("lbhealth.admin")
 
@@ -50,7 +49,7 @@ def build_admin_router(store: AdminStore, service: Reloadable) -> APIRouter:
 
     def known(node: str) -> str:
         if node not in store:
-            shown = clean_reason(repr(node), 80)
+            shown = quoted(node)
             raise HTTPException(404, f"no node named {shown} in the inventory")
         return node
 

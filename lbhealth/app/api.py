@@ -32,7 +32,7 @@ from lbhealth.serve.prebuilt import AnswerBook, Messages
 from lbhealth.serve.probe_metrics import ProbingCollector
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.entries import AdminEntry
-from lbhealth.text.clean import clean_reason
+from lbhealth.text.clean import MAX_NAME, clean_reason
 from lbhealth.verdict import NodeVerdict
 
 
@@ -105,7 +105,7 @@ def build_api(service: Service) -> FastAPI:
         engine = service.engine
         if node not in engine.checks:
             return JSONResponse(
-                {"error": "unknown node", "node": clean_reason(node, 80)}, 404, NO_STORE
+                {"error": "unknown node", "node": clean_reason(node, MAX_NAME)}, 404, NO_STORE
             )
         verdict, admin = await engine.node(node), service.admin.get(node)
         answer = monitor_answer(verdict, admin)

@@ -23,7 +23,7 @@ from lbhealth.core.engine import Engine
 from lbhealth.serve.answer import http_code, monitor_answer
 from lbhealth.serve.http import NO_STORE, ROLE_PREFIX, add_monitor_route, negotiate
 from lbhealth.store.entries import AdminEntry
-from lbhealth.text.clean import clean_reason
+from lbhealth.text.clean import MAX_NAME, clean_reason, quoted
 from lbhealth.verdict import NodeVerdict
 
 Format = Annotated[Literal["text", "json", "html"] | None, Query()]
@@ -61,7 +61,7 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
         as_json = negotiate(format, request.headers.get("accept", "")) == "json"
         current = engine()
         if role not in ROLES or all(n.role != role for n in current.inventory.nodes.values()):
-            shown = clean_reason(repr(role), 80)
+            shown = quoted(role)
             text = f"UNKNOWN: no node has role {shown}; roles are {', '.join(ROLES)}\n"
             if as_json:
                 return JSONResponse({"error": text.strip()}, 404, NO_STORE)
@@ -112,7 +112,7 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
         current = engine()
         if node not in current.checks:
             return JSONResponse(
-                {"error": "unknown node", "node": clean_reason(node, 80)}, 404, NO_STORE
+                {"error": "unknown node", "node": clean_reason(node, MAX_NAME)}, 404, NO_STORE
             )
         changes = [c.to_json() for c in current.history.of(node)]
         return JSONResponse({"node": node, "history": changes}, headers=NO_STORE)

@@ -10,6 +10,7 @@ from lbhealth.config.errors import ConfigError
 from lbhealth.config.load import load_inventory, parse_inventory
 from lbhealth.config.model import (
     HTTP_KINDS,
+    MAX_ADMIN_REASON,
     AdminState,
     CheckSpec,
     Inventory,
@@ -21,6 +22,7 @@ from lbhealth.config.roles import NODE_NAME, ROLES, START_ORDER, TCP_ROLES, Role
 
 __all__ = [
     "HTTP_KINDS",
+    "MAX_ADMIN_REASON",
     "NODE_NAME",
     "ROLES",
     "START_ORDER",

@@ -38,6 +38,8 @@ Size = Annotated[int, BeforeValidator(parse_size)]
 HTTP_KINDS = ("iis", "jboss", "jsp", "rmi-objects", "icm-connections", "http")
 #: Administrative state of a node: ``drain`` takes no new sessions, ``maint`` none at all.
 AdminState = Literal["enabled", "drain", "maint"]
+#: Longest admin reason kept: it is shown to monitors and in logs.
+MAX_ADMIN_REASON = 200
 Kind = Literal["iis", "jboss", "jsp", "rmi-objects", "icm-connections", "http", "tcp"]
 
 _STATUS_CLASS = re.compile(r"^([1-5])xx$", re.IGNORECASE)
@@ -248,7 +250,7 @@ class NodeSpec(BaseModel):
         None, description="host:port the load balancer sends traffic to (config export)"
     )
     admin_state: AdminState = "enabled"
-    admin_reason: str | None = Field(None, max_length=200)
+    admin_reason: str | None = Field(None, max_length=MAX_ADMIN_REASON)
     agent_weight: int | None = Field(
         None, ge=0, le=256, description="weight percentage the agent-check reports when UP"
     )

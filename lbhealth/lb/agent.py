@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from lbhealth.config import NODE_NAME
 from lbhealth.serve.answer import monitor_answer
 from lbhealth.store.entries import AdminEntry
-from lbhealth.text.clean import clean_reason
+from lbhealth.text.clean import clean_reason, quoted
 from lbhealth.verdict import NodeVerdict, Status
 
 log = logging.getLogger("lbhealth.agent")
@@ -48,7 +48,7 @@ def agent_reply(verdict: NodeVerdict, admin: AdminEntry, weight: int | None) -> 
 
 
 def unknown_reply(request: str) -> bytes:
-    shown = clean_reason(repr(request), 80)
+    shown = quoted(request)
     return f'down #no node named {shown}; set agent-send "<node>\\n"\n'.encode()
 
 

@@ -23,7 +23,7 @@ from lbhealth.serve.answer import STATE_HEADER, MonitorAnswer, monitor_answer
 from lbhealth.serve.http import NO_STORE
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.verdicts import fresh
-from lbhealth.text.clean import clean_reason
+from lbhealth.text.clean import quoted
 from lbhealth.verdict import CheckResult
 
 _RAW_TEXT_HEADERS = [
@@ -37,7 +37,7 @@ Messages = tuple[dict[str, Any], dict[str, Any]]
 
 
 def unknown_node_text(name: str) -> bytes:
-    shown = clean_reason(repr(name), 80)
+    shown = quoted(name)
     return f"UNKNOWN: no node named {shown} in the inventory; GET /nodes lists them\n".encode()
 
 

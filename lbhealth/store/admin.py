@@ -25,8 +25,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lbhealth.config import AdminState, ConfigError, Inventory
-from lbhealth.store.entries import MAX_ADMIN_REASON, MAX_OPERATOR, AdminEntry
+from lbhealth.config import MAX_ADMIN_REASON, AdminState, ConfigError, Inventory
+from lbhealth.store.entries import MAX_OPERATOR, AdminEntry
 from lbhealth.store.state_file import locked, read_state_file, signature, write_state_file
 from lbhealth.text.clean import clean_reason
 

@@ -9,8 +9,6 @@ from lbhealth.config import AdminState
 
 ADMIN_STATES: tuple[AdminState, ...] = get_args(AdminState)
 Source = Literal["api", "inventory", "default"]
-#: Longest admin reason kept: it is shown to monitors and in logs.
-MAX_ADMIN_REASON = 200
 #: Longest operator name kept (``by``).
 MAX_OPERATOR = 80
 

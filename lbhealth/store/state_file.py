@@ -17,8 +17,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from lbhealth.config import ConfigError
-from lbhealth.store.entries import ADMIN_STATES, MAX_ADMIN_REASON, AdminEntry
+from lbhealth.config import MAX_ADMIN_REASON, ConfigError
+from lbhealth.store.entries import ADMIN_STATES, AdminEntry
 from lbhealth.text.clean import clean_reason
 
 _FILE_VERSION = 1

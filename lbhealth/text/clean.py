@@ -13,6 +13,8 @@ import re
 #: Longest reason served to a monitor. Monitors read the first line of a small
 #: body; a reason that embeds a whole stack trace helps nobody at 3 a.m.
 MAX_REASON = 300
+#: Longest client-supplied name (a node, a role) quoted back in an error.
+MAX_NAME = 80
 _CUT = "..."
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]+")
 #: RMI exceptions repeat their cause ("...; nested exception is: ..."): the first sentence says it.
@@ -31,6 +33,11 @@ def clean_reason(text: str, limit: int = MAX_REASON) -> str:
     if len(one_line) <= limit:
         return one_line
     return one_line[: max(limit - len(_CUT), 1)].rstrip() + _CUT
+
+
+def quoted(name: str) -> str:
+    """A name a client or a file supplied, quoted for an error message: bounded, one line."""
+    return clean_reason(repr(name), MAX_NAME)
 
 
 def shorten(text: str, width: int = 80) -> str:
