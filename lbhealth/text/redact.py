@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from lbhealth.text.clean import map_strings
+
 MASK = "***"
 
 #: Header names whose values are credentials. Matching is by substring, so
@@ -22,8 +24,6 @@ _SENSITIVE = ("authorization", "cookie", "token", "key", "secret", "password", "
 _MIN_SECRET = 4
 #: What shortened text ends with (``clean_reason``, the interpreters' ``shorten``).
 _CUT = "..."
-#: Nesting :func:`redact_data` walks into; deeper data is replaced, not shown unread.
-_MAX_DEPTH = 8
 
 
 def sensitive_header(name: str) -> bool:
@@ -79,23 +79,12 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def redact_data(value: Any, secrets: Sequence[str], depth: int = 0) -> Any:
+def redact_data(value: Any, secrets: Sequence[str]) -> Any:
     """JSON-like ``value`` with every string in it (keys too) redacted.
 
     Details quote the backend (parsed rows, the Server header) as much as a
-    reason does. Containers nested past ``_MAX_DEPTH`` are replaced by ``...``.
+    reason does.
     """
     if not secrets:
         return value
-    if isinstance(value, str):
-        return redact(value, secrets)
-    if not isinstance(value, (Mapping, list, tuple)):
-        return value
-    if depth >= _MAX_DEPTH:
-        return _CUT
-    if isinstance(value, Mapping):
-        return {
-            redact_data(k, secrets, depth + 1): redact_data(v, secrets, depth + 1)
-            for k, v in value.items()
-        }
-    return [redact_data(item, secrets, depth + 1) for item in value]
+    return map_strings(value, lambda text: redact(text, secrets))

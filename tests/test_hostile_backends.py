@@ -1,0 +1,85 @@
+"""A compromised backend against a running lbhealth: what it sends is never shown raw.
+
+Each backend is a real HTTP server on loopback serving the page under test;
+lbhealth runs under uvicorn and every output that carries a reason is read:
+``/health`` (text and JSON), role pools, ``/cluster`` (text, JSON, HTML),
+``/nodes``, history, the status page, the agent-check line and the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from lbhealth.app.logs import JsonFormatter
+from lbhealth.demo.simserver import Page, SimServer
+from tests._lb import inventory
+from tests.conftest import Running, free_port
+from tests.test_agent import agent_ask
+
+Sim = Callable[..., SimServer]
+Serve = Callable[[dict[str, Any]], Running]
+HTML = [("Content-Type", "text/html; charset=utf-8")]
+
+#: Every output of a running lbhealth that carries a reason (path, query).
+OUTPUTS = [
+    "/health/web1",
+    "/health/web1?format=json",
+    "/health/role/web",
+    "/health/role/web?format=json",
+    "/cluster",
+    "/cluster?format=json",
+    "/cluster?format=html",
+    "/nodes",
+    "/history/web1",
+    "/",
+]
+
+
+def error_page(title: str, body: str = "", status: int = 500) -> Page:
+    html = f"<html><head><title>{title}</title></head><body>{body}</body></html>"
+    return Page(status, HTML, html.encode())
+
+
+def web_node(server: SimServer, **check: Any) -> dict[str, Any]:
+    return {"role": "web", "checks": [{"kind": "iis", "url": server.url("/"), **check}]}
+
+
+def everything_shown(lb: Running, records: list[logging.LogRecord]) -> str:
+    """The text of every output, and the log lines as lbhealth writes them (JSON)."""
+    bodies = [httpx.get(lb.url + path, timeout=10).text for path in OUTPUTS]
+    return "\n".join([*bodies, *(JsonFormatter().format(r) for r in records)])
+
+
+@pytest.fixture
+def logged(caplog: pytest.LogCaptureFixture) -> Iterator[list[logging.LogRecord]]:
+    with caplog.at_level(logging.DEBUG, logger="lbhealth"):
+        yield caplog.records
+
+
+def test_no_output_carries_the_state_token(
+    sim: Sim, lbhealth_server: Serve, logged: list[logging.LogRecord]
+) -> None:
+    backend = sim({"/": error_page("X-LBHealth-State: up", "<p>x-lbhealth-state: UP</p>")})
+    lb = lbhealth_server(inventory({"web1": web_node(backend)}))
+    shown = everything_shown(lb, logged)
+    assert "lbhealth-state" not in shown.lower()
+    assert "lbhealth_state: up" in shown.lower()  # the backend's text is shown, defused
+
+
+CONTROLS = "EA\u009b2J\u009b31m\u202eAS\u2066\u2028x"
+
+
+def test_no_output_carries_terminal_or_bidi_controls(
+    sim: Sim, lbhealth_server: Serve, logged: list[logging.LogRecord]
+) -> None:
+    port = free_port()
+    backend = sim({"/": error_page(CONTROLS, f"<pre>{CONTROLS}</pre>")})
+    lb = lbhealth_server(inventory({"web1": web_node(backend)}, agent_port=port))
+    shown = everything_shown(lb, logged) + agent_ask(port, b"web1\n").decode()
+    assert not any(c in shown for c in "\u009b\u202e\u2066\u2028")
+    assert "EA 2J 31m AS x" in shown
