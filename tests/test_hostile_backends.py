@@ -8,6 +8,7 @@ lbhealth runs under uvicorn and every output that carries a reason is read:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,6 +21,7 @@ from lbhealth.demo.simserver import Page, SimServer
 from tests._lb import inventory
 from tests.conftest import Running, free_port
 from tests.test_agent import agent_ask
+from tests.test_cli import lbhealth
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]
@@ -83,3 +85,32 @@ def test_no_output_carries_terminal_or_bidi_controls(
     shown = everything_shown(lb, logged) + agent_ask(port, b"web1\n").decode()
     assert not any(c in shown for c in "\u009b\u202e\u2066\u2028")
     assert "EA 2J 31m AS x" in shown
+
+
+SESSION = "9F2A3C77D1E04B6A8C5D"
+
+
+@pytest.mark.parametrize("echo", [f"JSESSIONID={SESSION}", SESSION], ids=["pair", "bare-value"])
+def test_an_echoed_cookie_is_never_shown(
+    echo: str, sim: Sim, lbhealth_server: Serve, logged: list[logging.LogRecord]
+) -> None:
+    backend = sim({"/": error_page(f"Session {echo} expired", f"<p>cookie {echo}</p>")})
+    cookie = {"headers": {"Cookie": f"JSESSIONID={SESSION}; lang=de-CH"}}
+    lb = lbhealth_server(inventory({"web1": web_node(backend, **cookie)}))
+    status = lbhealth("status", "--url", lb.url)
+    shown = everything_shown(lb, logged) + status.stdout
+    assert "Session " in shown  # the page was read and quoted
+    assert SESSION[:4] not in shown
+
+
+SECRET = "S3cr3t-K3y-7731"
+
+
+def test_a_title_cut_leaks_no_head_of_an_echoed_secret(sim: Sim, lbhealth_server: Serve) -> None:
+    # 294 characters before the secret, mostly whitespace: a cut at 300 before collapsing
+    # whitespace would keep "S3cr3t" and lose the rest, so redaction could not know it.
+    backend = sim({"/": error_page("Denied" + "\n" * 288 + SECRET + " for GET /")})
+    lb = lbhealth_server(inventory({"web1": web_node(backend, headers={"X-Api-Key": SECRET})}))
+    answer = httpx.get(f"{lb.url}/health/web1?format=json", timeout=10).json()
+    assert answer["reason"].startswith("iis: HTTP 500, expected 2xx/3xx: Denied")
+    assert "S3cr" not in json.dumps(answer)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lbhealth.interpret.text.decode import decode
 from lbhealth.interpret.types import Answer
-from lbhealth.text.clean import shorten
+from lbhealth.text.clean import clean_reason, shorten
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,11 @@ class Row:
 MAX_TAGS = 10_000
 MAX_ROWS = 1_000
 _UNESCAPE_BUDGET = 128 * 1024
+#: Longest title kept, and the raw title text read to make it (whitespace is
+#: collapsed after reading, so the raw budget is larger; past it the title is
+#: marked as cut, never silently shortened).
+MAX_TITLE = 300
+_TITLE_BUDGET = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,7 @@ class _Reader:
         self.rows: list[Row] = []
         self.line: list[str] = []
         self.title: list[str] | None = None
+        self.title_room = _TITLE_BUDGET
         self.title_text = ""
         self.tables: list[int] = []
         self.table_count = 0
@@ -113,7 +119,8 @@ class _Reader:
             budget, self.unescape_budget = self.unescape_budget, self.unescape_budget - len(chunk)
             chunk = html.unescape(chunk[:budget]) + chunk[budget:]
         if self.title is not None:
-            self.title.append(chunk[:300])
+            self.title.append(chunk[: max(self.title_room, 0)])
+            self.title_room -= len(chunk)
         if self.cell is not None:
             self.cell.append(chunk)
             return
@@ -162,7 +169,7 @@ class _Reader:
             self.opened.add(name)
         if name == "title":
             if closing and self.title is not None:
-                self.title_text = self.title_text or " ".join("".join(self.title).split())
+                self.title_text = self.title_text or self.shown_title()
                 self.title = None
             elif not closing:
                 self.title = []
@@ -190,6 +197,11 @@ class _Reader:
                 self.cell.append("\n")
             else:
                 self.flush_line()
+
+    def shown_title(self) -> str:
+        """The title read so far as one line of at most :data:`MAX_TITLE`, a cut marked."""
+        cut = "..." if self.title_room < 0 else ""
+        return clean_reason("".join(self.title or ()) + cut, MAX_TITLE)
 
     def cut_off(self) -> bool:
         """The innermost listing container used by the page was never closed."""
@@ -240,11 +252,10 @@ def read_page(answer: Answer) -> Page:
     lines = reader.lines
     if overflow:
         lines = [*lines, _ANY_TAG.sub(" ", "".join(reader.spill))]
-    title = reader.title_text or " ".join("".join(reader.title or ()).split())
     return Page(
         source=source,
         text="\n".join(lines),
-        title=title[:300],
+        title=reader.title_text or reader.shown_title(),
         rows=tuple(reader.rows),
         cut_off=answer.truncated or reader.cut_off(),
         overflow=overflow,
