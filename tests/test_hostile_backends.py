@@ -18,6 +18,7 @@ import pytest
 
 from lbhealth.app.logs import JsonFormatter
 from lbhealth.demo.simserver import Page, SimServer
+from lbhealth.interpret.states import MAX_FIELD
 from tests._lb import inventory
 from tests.conftest import Running, free_port
 from tests.test_agent import agent_ask
@@ -114,3 +115,39 @@ def test_a_title_cut_leaks_no_head_of_an_echoed_secret(sim: Sim, lbhealth_server
     answer = httpx.get(f"{lb.url}/health/web1?format=json", timeout=10).json()
     assert answer["reason"].startswith("iis: HTTP 500, expected 2xx/3xx: Denied")
     assert "S3cr" not in json.dumps(answer)
+
+
+def listing(rows: str) -> Page:
+    table = f"<table><tr><th>Process</th><th>Status</th><th>Description</th></tr>{rows}</table>"
+    return Page(200, HTML, f"<html><body>{table}</body></html>".encode())
+
+
+def svc_node(server: SimServer) -> dict[str, Any]:
+    check = {"kind": "rmi-objects", "url": server.url("/")}
+    return {"role": "services", "checks": [check]}
+
+
+def test_a_huge_description_cell_is_bounded(sim: Sim, lbhealth_server: Serve) -> None:
+    huge = "routing engine " * 60_000  # 900 KB in one cell
+    row = f"<tr><td>DX</td><td>Remote Object is Alive</td><td>{huge}</td></tr>"
+    lb = lbhealth_server(inventory({"svc1": svc_node(sim({"/": listing(row)}))}))
+    nodes = httpx.get(f"{lb.url}/nodes", timeout=10)
+    [process] = nodes.json()["nodes"][0]["checks"][0]["details"]["processes"]
+    assert process["name"] == "DX" and process["alive"] is True
+    assert process["description"].startswith("routing engine routing")
+    assert len(process["description"]) <= MAX_FIELD
+    assert len(nodes.content) < 10_000
+
+
+def test_listing_states_are_shown_without_the_pages_quotes(
+    sim: Sim, lbhealth_server: Serve
+) -> None:
+    rows = (
+        '<tr><td>DX</td><td>"Remote Object is Alive"</td><td></td></tr>'
+        "<tr><td>EAAS</td><td>\u201cRemote Object is Not Alive\u201d</td><td></td></tr>"
+    )
+    lb = lbhealth_server(inventory({"svc1": svc_node(sim({"/": listing(rows)}))}))
+    view = httpx.get(f"{lb.url}/health/svc1?format=json", timeout=10).json()
+    states = [p["state"] for p in view["checks"][0]["details"]["processes"]]
+    assert states == ["Remote Object is Alive", "Remote Object is Not Alive"]
+    assert view["reason"] == "rmi-objects: EAAS not alive (Remote Object is Not Alive)"
