@@ -45,6 +45,8 @@ _UNESCAPE_BUDGET = 128 * 1024
 #: marked as cut, never silently shortened).
 MAX_TITLE = 300
 _TITLE_BUDGET = 4096
+#: Comment text kept for :func:`lbhealth.interpret.text.markers.comment_failure`.
+_COMMENT_BUDGET = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,11 @@ class Page:
     ``<table>`` or ``<pre>``, else ``<body>``/``<html>``) was never closed, or
     the prober cut the body; ``overflow`` that the reader stopped structuring
     at :data:`MAX_TAGS`/:data:`MAX_ROWS`. Either way rows may be missing.
+
+    ``comments`` holds the text of the HTML comments (the first
+    ``_COMMENT_BUDGET`` characters), one per line: comments often hold
+    commented-out markup, so they are never page text, but a JSP that catches
+    an exception may print its stack trace into one.
     """
 
     source: str
@@ -65,6 +72,7 @@ class Page:
     rows: tuple[Row, ...]
     cut_off: bool = False
     overflow: bool = False
+    comments: str = ""
 
 
 _MARKUP = re.compile(r"<(?:(!--)|[!?][^<>]*>?|(/?)([A-Za-z][\w:-]*)[^<>]*>?)")
@@ -96,6 +104,8 @@ class _Reader:
         self.title: list[str] | None = None
         self.title_room = _TITLE_BUDGET
         self.title_text = ""
+        self.comments: list[str] = []
+        self.comment_room = _COMMENT_BUDGET
         self.tables: list[int] = []
         self.table_count = 0
         self.row: list[str] | None = None
@@ -203,6 +213,13 @@ class _Reader:
         cut = "..." if self.title_room < 0 else ""
         return clean_reason("".join(self.title or ()) + cut, MAX_TITLE)
 
+    def comment(self, text: str, start: int, stop: int) -> None:
+        """Keep a comment's text, within the comment budget."""
+        if self.comment_room > 0:
+            kept = text[start : min(stop, start + self.comment_room)]
+            self.comments.append(kept)
+            self.comment_room -= len(kept)
+
     def cut_off(self) -> bool:
         """The innermost listing container used by the page was never closed."""
         for name in _CONTAINERS:
@@ -228,8 +245,9 @@ def read_page(answer: Answer) -> Page:
         if match.start() > pos:
             reader.text(text[pos : match.start()])
         pos = match.end()
-        if match.group(1):  # comment: skip to its end, or to the end of an unclosed one
+        if match.group(1):  # comment: not page text; to its end, or the end of an unclosed one
             close = text.find("-->", pos)
+            reader.comment(text, pos, end if close < 0 else close)
             pos = end if close < 0 else close + 3
             continue
         name = match.group(3)
@@ -259,6 +277,7 @@ def read_page(answer: Answer) -> Page:
         rows=tuple(reader.rows),
         cut_off=answer.truncated or reader.cut_off(),
         overflow=overflow,
+        comments="\n".join(reader.comments),
     )
 
 
