@@ -54,10 +54,9 @@ def test_an_unencoded_password_character_is_refused_with_the_fix(url: str) -> No
     assert PASSWORD_TAIL not in error and "1234" not in error
 
 
-@pytest.mark.parametrize("url", URLS, ids=IDS)
-def test_check_config_never_prints_the_password(url: str, tmp_path: Path) -> None:
+def test_check_config_never_prints_the_password(tmp_path: Path) -> None:
     path = tmp_path / "inventory.yaml"
-    path.write_text(yaml.safe_dump(inventory(url)))
+    path.write_text(yaml.safe_dump(inventory(URLS[0])))
     result = lbhealth("check-config", "--explain", str(path))
     assert result.returncode == 2
     assert "url: 'http" in result.stderr and "***@web1" in result.stderr
