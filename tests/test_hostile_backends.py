@@ -1,4 +1,4 @@
-"""A compromised backend against a running lbhealth: what it sends is never shown raw.
+"""A compromised backend (or admin client) against a running lbhealth: never shown raw.
 
 Each backend is a real HTTP server on loopback serving the page under test;
 lbhealth runs under uvicorn and every output that carries a reason is read:
@@ -19,7 +19,7 @@ import pytest
 from lbhealth.app.logs import JsonFormatter
 from lbhealth.demo.simserver import Page, SimServer
 from lbhealth.interpret.states import MAX_FIELD
-from tests._lb import inventory
+from tests._lb import AUTH, inventory
 from tests.conftest import Running, free_port
 from tests.test_agent import agent_ask
 from tests.test_cli import lbhealth
@@ -52,20 +52,23 @@ def web_node(server: SimServer, **check: Any) -> dict[str, Any]:
     return {"role": "web", "checks": [{"kind": "iis", "url": server.url("/"), **check}]}
 
 
-def everything_shown(lb: Running, records: list[logging.LogRecord]) -> str:
+def everything_shown(lb: Running, logged: pytest.LogCaptureFixture) -> str:
     """The text of every output, and the log lines as lbhealth writes them (JSON)."""
     bodies = [httpx.get(lb.url + path, timeout=10).text for path in OUTPUTS]
-    return "\n".join([*bodies, *(JsonFormatter().format(r) for r in records)])
+    lines = [JsonFormatter().format(r) for r in logged.records]
+    assert any(r.name == "lbhealth.engine" for r in logged.records)  # verdicts were logged
+    return "\n".join([*bodies, *lines])
 
 
 @pytest.fixture
-def logged(caplog: pytest.LogCaptureFixture) -> Iterator[list[logging.LogRecord]]:
+def logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Every lbhealth log record of the test (read ``.records`` in the test: one list per phase)."""
     with caplog.at_level(logging.DEBUG, logger="lbhealth"):
-        yield caplog.records
+        yield caplog
 
 
 def test_no_output_carries_the_state_token(
-    sim: Sim, lbhealth_server: Serve, logged: list[logging.LogRecord]
+    sim: Sim, lbhealth_server: Serve, logged: pytest.LogCaptureFixture
 ) -> None:
     backend = sim({"/": error_page("X-LBHealth-State: up", "<p>x-lbhealth-state: UP</p>")})
     lb = lbhealth_server(inventory({"web1": web_node(backend)}))
@@ -78,14 +81,36 @@ CONTROLS = "EA\u009b2J\u009b31m\u202eAS\u2066\u2028x"
 
 
 def test_no_output_carries_terminal_or_bidi_controls(
-    sim: Sim, lbhealth_server: Serve, logged: list[logging.LogRecord]
+    sim: Sim, lbhealth_server: Serve, logged: pytest.LogCaptureFixture
 ) -> None:
     port = free_port()
     backend = sim({"/": error_page(CONTROLS, f"<pre>{CONTROLS}</pre>")})
     lb = lbhealth_server(inventory({"web1": web_node(backend)}, agent_port=port))
     shown = everything_shown(lb, logged) + agent_ask(port, b"web1\n").decode()
-    assert not any(c in shown for c in "\u009b\u202e\u2066\u2028")
+    # Neither raw nor as the JSON escapes of the views and the log lines.
+    assert not any(c in shown or json.dumps(c)[1:-1] in shown for c in "\u009b\u202e\u2066\u2028")
     assert "EA 2J 31m AS x" in shown
+
+
+def test_an_operator_name_with_controls_is_cleaned_where_it_is_read(
+    lbhealth_server: Serve, logged: pytest.LogCaptureFixture
+) -> None:
+    db = {"role": "database", "checks": [{"kind": "tcp", "address": "127.0.0.1:1"}]}
+    lb = lbhealth_server(inventory({"db1": db}))
+    user = b"al\x9b2J ice\x9b31m"  # 8-bit CSI bytes, read as U+009B (latin-1)
+    changed = httpx.put(
+        f"{lb.url}/admin/nodes/db1/state",
+        json={"state": "maint"},
+        headers={**AUTH, "X-LBHealth-User": user},
+        timeout=10,
+    )
+    assert changed.json()["by"] == "al 2J ice 31m"
+    # A reload names its trigger ("POST /admin/reload by <user>") in its log line.
+    httpx.post(f"{lb.url}/admin/reload", headers={**AUTH, "X-LBHealth-User": user}, timeout=10)
+    shown = httpx.get(f"{lb.url}/admin/nodes", headers=AUTH, timeout=10).text
+    shown += "\n".join(JsonFormatter().format(r) for r in logged.records)
+    assert "reload by al 2J ice 31m" in shown
+    assert "\u009b" not in shown and "\\u009b" not in shown
 
 
 SESSION = "9F2A3C77D1E04B6A8C5D"
@@ -93,7 +118,7 @@ SESSION = "9F2A3C77D1E04B6A8C5D"
 
 @pytest.mark.parametrize("echo", [f"JSESSIONID={SESSION}", SESSION], ids=["pair", "bare-value"])
 def test_an_echoed_cookie_is_never_shown(
-    echo: str, sim: Sim, lbhealth_server: Serve, logged: list[logging.LogRecord]
+    echo: str, sim: Sim, lbhealth_server: Serve, logged: pytest.LogCaptureFixture
 ) -> None:
     backend = sim({"/": error_page(f"Session {echo} expired", f"<p>cookie {echo}</p>")})
     cookie = {"headers": {"Cookie": f"JSESSIONID={SESSION}; lang=de-CH"}}
