@@ -27,6 +27,10 @@ BODIES = {
     "entities": (b"&amp;" * MIB)[:MIB],
     "stack-traces": (b"java.lang.NullPointerException\n\tat com.x.Y.z(Y.java:1)\n" * MIB)[:MIB],
     "error-words": (b"Error Exception HTTP Status http error " * MIB)[:MIB],
+    "caused-by": (b"Caused by: Root Cause java.x.Y\n" * MIB)[:MIB],
+    "comment-trace": (
+        b"<p>ok</p><!--" + b"\tat com.x.Y.z(Y.java:1)\nCaused by: a.BError: x\n" * MIB
+    )[:MIB],
 }
 
 

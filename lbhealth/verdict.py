@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lbhealth.text.clean import clean_reason
+from lbhealth.text.clean import clean_data, clean_reason
 
 
 class Status(enum.Enum):
@@ -29,7 +29,9 @@ class Outcome:
     """What an interpreter concluded from one answer: pure data, no I/O.
 
     ``details`` carries what the interpreter parsed (processes, links) for the
-    JSON view; it must be JSON-serialisable.
+    JSON view; it must be JSON-serialisable. :meth:`up` and :meth:`down` make
+    the reason and every string of the details one clean, bounded line
+    (``clean_reason``), so nothing a backend sends is shown raw anywhere.
     """
 
     status: Status
@@ -38,11 +40,11 @@ class Outcome:
 
     @classmethod
     def up(cls, reason: str, **details: Any) -> Outcome:
-        return cls(Status.UP, clean_reason(reason), details)
+        return cls(Status.UP, clean_reason(reason), clean_data(details))
 
     @classmethod
     def down(cls, reason: str, **details: Any) -> Outcome:
-        return cls(Status.DOWN, clean_reason(reason), details)
+        return cls(Status.DOWN, clean_reason(reason), clean_data(details))
 
 
 @dataclass(frozen=True, slots=True)

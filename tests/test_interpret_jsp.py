@@ -68,15 +68,15 @@ def test_empty_body_is_down(body: str) -> None:
     assert jsp(body).reason == "empty body"
 
 
-def test_non_200_names_status_title_and_exception() -> None:
+def test_non_200_names_status_exception_and_title() -> None:
     body = (
         "<html><head><title>JBoss Web/2.1.3.GA - Error report</title></head><body>"
         "<pre>org.apache.jasper.JasperException: Unable to compile class for JSP</pre>"
         "</body></html>"
     )
     assert jsp(body, 500).reason == (
-        "HTTP 500, expected 200: JBoss Web/2.1.3.GA - Error report "
-        "(org.apache.jasper.JasperException: Unable to compile class for JSP)"
+        "HTTP 500, expected 200: org.apache.jasper.JasperException: Unable to compile class"
+        " for JSP (JBoss Web/2.1.3.GA - Error report)"
     )
 
 

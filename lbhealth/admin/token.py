@@ -14,6 +14,8 @@ from collections.abc import Callable
 from fastapi import HTTPException, Request
 
 from lbhealth.config import Settings
+from lbhealth.store.entries import MAX_OPERATOR
+from lbhealth.text.clean import clean_reason
 
 log = logging.getLogger("lbhealth.auth")
 
@@ -35,7 +37,8 @@ def check_admin(request: Request, token: str | None) -> str:
     if not ok:
         raise HTTPException(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
     client = request.client.host if request.client else "unknown"
-    return request.headers.get("x-lbhealth-user") or client
+    # The name is logged and persisted: one printable line, as any shown text.
+    return clean_reason(request.headers.get("x-lbhealth-user", ""), MAX_OPERATOR) or client
 
 
 def admin_operator(settings: Callable[[], Settings]) -> Callable[[Request], str]:

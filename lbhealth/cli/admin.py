@@ -2,8 +2,9 @@
 
 It talks to the service's admin API (so the change is logged, persisted and
 seen by every monitor at once); the token comes from ``--token-file`` or
-``LBHEALTH_ADMIN_TOKEN`` and is never printed. Exit codes: 0 done, 1 the
-service refused or could not be reached, 2 bad usage.
+``LBHEALTH_ADMIN_TOKEN`` and is never printed. What the service answers (a
+state file's ``by``, a reason) is cleaned before it reaches the terminal.
+Exit codes: 0 done, 1 the service refused or could not be reached, 2 bad usage.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 
 from lbhealth.cli.common import EXIT_DOWN, EXIT_OK, service_url
 from lbhealth.config import ConfigError
+from lbhealth.text.clean import clean_data, clean_reason
 
 _CHANGES = {"drain": "drain", "maint": "maint", "enable": "enabled"}
 
@@ -52,13 +54,17 @@ def _request(args: argparse.Namespace, method: str, path: str, body: Any = None)
         response = httpx.request(method, url, json=body, headers=headers, timeout=10)
     except httpx.HTTPError as exc:
         raise AdminFailed(f"cannot reach lbhealth at {args.url}: {exc}") from None
+    try:
+        answer = clean_data(response.json())
+    except ValueError:
+        answer = None
     if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        raise AdminFailed(f"lbhealth refused ({response.status_code}): {detail}")
-    return response.json()
+        detail = answer.get("detail") if isinstance(answer, dict) else None
+        shown = clean_reason(str(detail or response.text))
+        raise AdminFailed(f"lbhealth refused ({response.status_code}): {shown}")
+    if not isinstance(answer, dict):
+        raise AdminFailed(f"{url} answered no JSON object (HTTP {response.status_code})")
+    return answer
 
 
 class AdminFailed(Exception):

@@ -4,6 +4,8 @@ For the network engineer with a shell on a jump host: no browser, one command.
 It reads ``/cluster?format=json`` (the service's own view, never probing a
 backend itself) and colours the states only on a terminal that wants colour:
 ``NO_COLOR`` set or output not a TTY means plain text, safe for pipes and logs.
+Whatever the URL answered is cleaned before it reaches the terminal: the only
+escape sequences printed are the colours chosen here.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ import httpx
 
 from lbhealth.cli.common import EXIT_DOWN, EXIT_OK, EXIT_UNREACHABLE, service_url
 from lbhealth.cluster.table import cluster_table
+from lbhealth.text.clean import clean_data
+
+#: Longest text printed for one field (a reason, an impact line) of a cluster view.
+TERMINAL_CELL = 1000
 
 
 def wants_colour() -> bool:
@@ -42,6 +48,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_UNREACHABLE
+    view = clean_data(view, TERMINAL_CELL)
     sys.stdout.write(cluster_table(view, colour=wants_colour()))
     return EXIT_DOWN if view.get("status") == "DOWN" else EXIT_OK
 

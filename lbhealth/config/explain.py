@@ -2,7 +2,8 @@
 
 After a preset expansion this is the only way to see what was derived, so it
 shows each check's target and every option written or derived; credentials
-are masked, because a terminal scrollback is not a vault.
+are masked, because a terminal scrollback is not a vault, and names and
+targets are cleaned (``clean_reason``), because a terminal obeys what it prints.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from __future__ import annotations
 import json
 
 from lbhealth.config.model import Inventory
+from lbhealth.text.clean import clean_reason
 from lbhealth.text.redact import MASK, sensitive_header
+
+#: Longest check name or target printed.
+_FIELD = 500
 
 
 def explain(inventory: Inventory) -> str:
@@ -32,5 +37,8 @@ def explain(inventory: Inventory) -> str:
                 if sensitive_header(header):
                     headers[header] = MASK
             extra = "".join(f" {k}={json.dumps(v)}" for k, v in sorted(options.items()))
-            lines.append(f"  {name}: {check.kind} {check.target}{extra}")
+            shown = (
+                f"{clean_reason(name, _FIELD)}: {check.kind} {clean_reason(check.target, _FIELD)}"
+            )
+            lines.append(f"  {shown}{extra}")
     return "\n".join(lines) + "\n"

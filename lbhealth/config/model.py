@@ -170,8 +170,18 @@ class CheckSpec(BaseModel):
     def _url_is_http(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        parts = urlsplit(value)
         shown = mask_url(value)  # errors are logged and returned by the admin API
+        if not value.isprintable() or " " in value:
+            raise ValueError(
+                f"{shown!r} holds spaces or control characters; percent-encode them (%20)"
+            )
+        parts = urlsplit(value)
+        if "@" in parts.path + parts.query + parts.fragment:
+            # "http://admin:12#pw@host/" is host "admin", port 12: never what was meant.
+            raise ValueError(
+                f"{shown!r} has an '@' after the host: percent-encode a '#', '/' or '?'"
+                " in a password (%23, %2F, %3F) and an '@' in the path or query (%40)"
+            )
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{shown!r} is not an http(s) URL; write e.g. http://app1:9001/")
         try:

@@ -21,6 +21,7 @@ from typing import Any
 
 from lbhealth.config.errors import ConfigError
 from lbhealth.config.roles import NODE_NAME, ROLES, TCP_ROLES
+from lbhealth.text.redact import mask_url
 
 LOGIN_JSP = "/system/web/view/platform/login/login.jsp"
 RMI_JSP = "/system/web/view/platform/debug/listrmiobjects.jsp"
@@ -189,7 +190,8 @@ def _options(
         elif key.endswith("_path") and not (isinstance(value, str) and value.startswith("/")):
             errors.add(where, f"{value!r} is not a path; write e.g. /page.jsp")
         elif key == "via" and not (isinstance(value, str) and re.match(r"^https?://", value)):
-            errors.add(where, f"{value!r} is not a base URL; write e.g. http://web1.example.com")
+            shown = mask_url(value) if isinstance(value, str) else value
+            errors.add(where, f"{shown!r} is not a base URL; write e.g. http://web1.example.com")
         else:
             options[key] = value
     return options

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from lbhealth.interpret.listing import ListingRules, judge_listing
 from lbhealth.interpret.text.html import Page, read_page, summary
+from lbhealth.interpret.text.markers import find_exception, led_by
 from lbhealth.interpret.types import Answer, Interpreter, Rules
 from lbhealth.text.clean import shorten
 from lbhealth.verdict import Outcome, Status
@@ -43,8 +44,13 @@ def describe_statuses(codes: frozenset[int]) -> str:
 
 
 def explain_status(answer: Answer, page: Page, expected: str) -> str:
-    """Default reason for an unacceptable status: the status, what was expected, the page."""
-    what = summary(page)
+    """Default reason for an unacceptable status: the status, what was expected, the page.
+
+    A page carrying a Java exception (Tomcat's or Jetty's 500 report) is named
+    by its root cause first, then its title: "HTTP 500, expected 200:
+    java.lang.NullPointerException: ... (HTTP Status 500 - Internal Server Error)".
+    """
+    what = led_by(find_exception(page.text), summary(page))
     reason = f"HTTP {answer.status}, expected {expected}"
     return f"{reason}: {what}" if what else reason
 

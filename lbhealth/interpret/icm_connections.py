@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 
 from lbhealth.interpret.http import listing_interpreter
-from lbhealth.interpret.listing import Listing, ListingRules, normalise_state
+from lbhealth.interpret.listing import Listing, ListingRules
+from lbhealth.interpret.states import normalise_state
 
 _CONNECTED = re.compile(r"connected\b")
 _NEGATED = re.compile(r"\b(?:not|no|never|lost|dis\w*|un\w*|fail\w*|error|down|closed)\b")

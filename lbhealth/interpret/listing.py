@@ -13,10 +13,11 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from lbhealth.interpret.states import MAX_FIELD, shown_state
 from lbhealth.interpret.text.html import Page, Row
 from lbhealth.interpret.text.markers import error_page, find_exception
 from lbhealth.interpret.types import Rules
-from lbhealth.text.clean import MAX_REASON, shorten
+from lbhealth.text.clean import MAX_REASON, clean_reason, shorten
 from lbhealth.verdict import Outcome
 
 
@@ -82,9 +83,13 @@ _KEY_VALUE = re.compile(
 )
 
 
+#: Most items read from a page; every parsed field is bounded too (``MAX_FIELD``).
+MAX_ITEMS = 1_000
+
+
 def clean_name(text: str) -> str:
     """A process or link name without quotes, bullets, numbering and trailing "is"/"link"."""
-    name = _NUMBERING.sub("", " ".join(text[:300].split())).strip(_NAME_JUNK)
+    name = _NUMBERING.sub("", clean_reason(text, MAX_FIELD)).strip(_NAME_JUNK)
     return _NAME_TAIL.sub("", name).strip(_NAME_JUNK)
 
 
@@ -280,19 +285,6 @@ def row_name_at_cut(page: Page, entries: Sequence[Entry]) -> str:
     return name
 
 
-_QUOTES = re.compile("[\"'`?\u00a0\u00ab\u00bb\u2018-\u201f\u2032\u2033\ufffd]+")
-
-
-def normalise_state(text: str) -> str:
-    """A state as comparable words: no quotes (straight, curly, mangled to ``?``), lower case.
-
-    Pages written in cp1252 and served as UTF-8 (or the reverse) turn the
-    JSP's curly quotes into ``?`` or U+FFFD; all of them are just noise here.
-    """
-    words = _QUOTES.sub(" ", text[:500]).casefold().split()
-    return " ".join(words).strip(".:;,!-")
-
-
 @dataclass(frozen=True, slots=True)
 class ListingRules:
     """How a listing kind words its verdicts; the judging itself is :func:`judge_listing`.
@@ -329,10 +321,14 @@ def judge_listing(page: Page, rules: Rules, kind: ListingRules) -> Outcome:
     arrive are exactly the ones nobody has seen, and a load balancer must not
     route on a half-read list.
     """
-    entries = read_listing(page, kind.spec)
-    states = [kind.healthy(e.state) for e in entries]
+    parsed = read_listing(page, kind.spec)
+    states = [kind.healthy(e.state) for e in parsed[:MAX_ITEMS]]
+    entries = [
+        Entry(e.name, shown_state(e.state), shorten(e.description, MAX_FIELD))
+        for e in parsed[:MAX_ITEMS]
+    ]
     items = [
-        {"name": e.name, "state": shorten(e.state, 200), "alive": ok}
+        {"name": e.name, "state": e.state, "alive": ok}
         | ({"description": e.description} if e.description else {})
         for e, ok in zip(entries, states, strict=True)
     ]
@@ -348,6 +344,8 @@ def judge_listing(page: Page, rules: Rules, kind: ListingRules) -> Outcome:
                 failed.append(Entry(listed, "NA"))
     if page.overflow:
         missing.append(f"page too long, read only its first {len(page.rows)} rows")
+    elif len(parsed) > MAX_ITEMS:
+        missing.append(f"page too long, read only its first {MAX_ITEMS} items")
     elif page.cut_off:
         at = row_name_at_cut(page, entries)
         missing.append(

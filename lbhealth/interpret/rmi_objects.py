@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 
 from lbhealth.interpret.http import listing_interpreter
-from lbhealth.interpret.listing import Listing, ListingRules, normalise_state
+from lbhealth.interpret.listing import Listing, ListingRules
+from lbhealth.interpret.states import normalise_state
 from lbhealth.interpret.text.markers import exception_at
 
 _NA = re.compile(r"n\s*/?\s*a\b")

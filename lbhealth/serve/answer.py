@@ -19,15 +19,15 @@ whose backend breaks reads DOWN: draining must never hide a failure.
 
 Every answer also carries ``X-LBHealth-State: up|drain|down|maint``: the
 token F5 receive strings match (against the whole response). Reasons quote
-backends, so :func:`served_reason` makes sure no reason can contain that token,
-and ``clean_reason`` keeps them on one line, so no reason can start a header
-line or a body line of its own.
+backends; every reason is made by ``clean_reason`` (interpreters' outcomes,
+a node's combined reason, admin reasons), which defuses that token and keeps
+them on one line, so no reason anywhere (answers, pools, JSON, history, logs)
+can forge the token, start a header line or a body line of its own.
 """
 
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 
 from lbhealth.store.entries import AdminEntry
@@ -35,7 +35,6 @@ from lbhealth.text.clean import clean_reason
 from lbhealth.verdict import NodeVerdict, Status
 
 STATE_HEADER = "X-LBHealth-State"
-_TOKEN = re.compile(re.escape("lbhealth-state"), re.IGNORECASE)
 
 
 class Served(enum.Enum):
@@ -66,11 +65,6 @@ def served_state(status: Status, admin: AdminEntry) -> Served:
     return Served.DRAIN if admin.state == "drain" else Served.UP
 
 
-def served_reason(text: str) -> str:
-    """One printable line that cannot forge the ``X-LBHealth-State`` token."""
-    return _TOKEN.sub("lbhealth_state", clean_reason(text))
-
-
 @dataclass(frozen=True, slots=True)
 class MonitorAnswer:
     """The plain-text answer to a monitor, before it becomes HTTP."""
@@ -98,7 +92,7 @@ def monitor_answer(verdict: NodeVerdict, admin: AdminEntry) -> MonitorAnswer:
     else:
         default = "in maintenance" if served is Served.MAINT else "draining"
         reason = admin.reason or f"{default} (set by {admin.source})"
-    return MonitorAnswer(served, served_reason(reason))
+    return MonitorAnswer(served, clean_reason(reason))
 
 
 def node_json(verdict: NodeVerdict, admin: AdminEntry) -> dict[str, object]:

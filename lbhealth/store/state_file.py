@@ -2,6 +2,9 @@
 
 Replaced atomically (temporary file, fsync, rename, fsync of the directory):
 after a crash it holds either the old or the new state, never half of one.
+Read defensively: anyone with write access to the directory can put anything
+there, so size, types, text and numbers are checked before anything is served
+(:func:`read_state_file`).
 Several processes can share it: a change re-reads it under a lock
 (:func:`locked`) and changes only its own node. Blocking I/O: callers on an
 event loop run these functions in a thread.
@@ -12,43 +15,118 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
+import math
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from lbhealth.config import MAX_ADMIN_REASON, ConfigError
-from lbhealth.store.entries import ADMIN_STATES, AdminEntry
+from lbhealth.config import MAX_ADMIN_REASON, NODE_NAME, ConfigError
+from lbhealth.store.entries import ADMIN_STATES, MAX_OPERATOR, AdminEntry
 from lbhealth.text.clean import clean_reason
 
+log = logging.getLogger("lbhealth.admin")
+
 _FILE_VERSION = 1
+#: Largest state file read. A real one holds a few short lines per node (a state,
+#: a reason of at most 200 characters, a name, a time): 1 MiB is thousands of nodes.
+#: Anything larger is refused before it is parsed, so no file can make the service
+#: parse, hold or serve megabytes.
+MAX_STATE_FILE = 1024 * 1024
+#: Latest time accepted in ``at`` (year 9999): later ones cannot be formatted.
+_LATEST = 253_402_300_799.0
+#: Repairs named in the warning; the rest are counted.
+_SHOWN_REPAIRS = 10
 
 
-def _entry_from_file(node: str, raw: object, path: Path) -> AdminEntry:
+def _text(raw: object, limit: int, field: str, repairs: list[str]) -> str:
+    """A text field of an entry as one clean line of at most ``limit``; other types are dropped."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        repairs.append(f"{field}: {type(raw).__name__} is not text; dropped")
+        return ""
+    shown = clean_reason(raw, limit)
+    if len(raw) > limit:
+        repairs.append(f"{field}: {len(raw)} characters; cut to {limit}")
+    elif shown != raw:
+        repairs.append(f"{field}: not one printable line; cleaned")
+    return shown
+
+
+def _time(raw: object, field: str, repairs: list[str]) -> float | None:
+    """Seconds since the epoch, or None: NaN, infinities, negatives and non-numbers are dropped."""
+    if raw is None:
+        return None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        at = float(raw)
+        if math.isfinite(at) and 0 <= at <= _LATEST:
+            return at
+    repairs.append(f"{field}: {clean_reason(str(raw), 40)!r} is not a time; dropped")
+    return None
+
+
+def _entry_from_file(node: str, raw: object, path: Path, repairs: list[str]) -> AdminEntry:
     if not isinstance(raw, dict) or raw.get("state") not in ADMIN_STATES:
         raise ConfigError([f"{path}: nodes.{node}: expected {{state: enabled|drain|maint, ...}}"])
-    at = raw.get("at")
+    where = f"nodes.{node}"
     return AdminEntry(
         state=raw["state"],
-        reason=clean_reason(str(raw.get("reason") or ""), MAX_ADMIN_REASON),
+        reason=_text(raw.get("reason"), MAX_ADMIN_REASON, f"{where}.reason", repairs),
         source="api",
-        by=str(raw.get("by") or "unknown"),
-        at=float(at) if isinstance(at, int | float) else None,
+        by=_text(raw.get("by"), MAX_OPERATOR, f"{where}.by", repairs) or "unknown",
+        at=_time(raw.get("at"), f"{where}.at", repairs),
     )
 
 
+def _load(path: Path) -> object:
+    """The file's JSON, read only up to :data:`MAX_STATE_FILE` bytes."""
+    with path.open("rb") as file:
+        data = file.read(MAX_STATE_FILE + 1)
+    if len(data) > MAX_STATE_FILE:
+        raise ConfigError(
+            [
+                f"{path}: larger than {MAX_STATE_FILE} bytes, so not an lbhealth state file"
+                " (it holds a few short lines per node); fix or remove it"
+            ]
+        )
+    return json.loads(data.decode("utf-8"))
+
+
 def read_state_file(path: Path) -> dict[str, AdminEntry]:
-    """The API-set entries in a state file; a missing file holds none."""
+    """The API-set entries in a state file; a missing file holds none.
+
+    The file is validated and bounded: it must be at most :data:`MAX_STATE_FILE`
+    bytes, each entry needs a valid ``state``, and ``reason``/``by``/``at``
+    are repaired when they do not fit (wrong type, too long, not a finite
+    time), with one warning naming what was repaired. Entries of node names
+    no inventory can hold are skipped (and counted in that warning).
+    """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _load(path)
     except FileNotFoundError:
         return {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError([f"{path}: unreadable state file: {exc}; fix or remove it"]) from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        message = clean_reason(str(exc), 200)
+        raise ConfigError([f"{path}: unreadable state file: {message}; fix or remove it"]) from None
     nodes = data.get("nodes") if isinstance(data, dict) else None
     if not isinstance(nodes, dict):
         raise ConfigError([f"{path}: not an lbhealth state file (no 'nodes' mapping)"])
-    return {str(node): _entry_from_file(str(node), raw, path) for node, raw in nodes.items()}
+    repairs: list[str] = []
+    named = {node: raw for node, raw in nodes.items() if NODE_NAME.match(node)}
+    if len(named) < len(nodes):
+        repairs.append(f"{len(nodes) - len(named)} entries with invalid node names skipped")
+    entries = {node: _entry_from_file(node, raw, path, repairs) for node, raw in named.items()}
+    if repairs:
+        more = len(repairs) - _SHOWN_REPAIRS
+        shown = repairs[:_SHOWN_REPAIRS] + ([f"{more} more"] if more > 0 else [])
+        log.warning(
+            "state file repaired on reading (rewritten clean on the next change): %s",
+            "; ".join(shown),
+            extra={"state_file": str(path)},
+        )
+    return entries
 
 
 def write_state_file(path: Path, entries: dict[str, AdminEntry]) -> None:

@@ -1,7 +1,7 @@
 """Keep configured secrets out of everything lbhealth shows: JSON, reasons, logs, errors.
 
-Checks may carry credentials (an ``Authorization`` header, ``user:password@``
-in a URL). lbhealth sends them to the backend and nowhere else: URLs are shown
+Checks may carry credentials (an ``Authorization`` header, session cookies,
+``user:password@`` in a URL). lbhealth sends them to the backend and nowhere else: URLs are shown
 with their credentials masked, and any reason quoting backend output (an error
 page that echoes the request, say) has the secret values replaced.
 """
@@ -9,9 +9,12 @@ page that echoes the request, say) has the secret values replaced.
 from __future__ import annotations
 
 import base64
+import binascii
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from lbhealth.text.clean import map_strings
 
 MASK = "***"
 
@@ -22,8 +25,6 @@ _SENSITIVE = ("authorization", "cookie", "token", "key", "secret", "password", "
 _MIN_SECRET = 4
 #: What shortened text ends with (``clean_reason``, the interpreters' ``shorten``).
 _CUT = "..."
-#: Nesting :func:`redact_data` walks into; deeper data is replaced, not shown unread.
-_MAX_DEPTH = 8
 
 
 def sensitive_header(name: str) -> bool:
@@ -33,14 +34,58 @@ def sensitive_header(name: str) -> bool:
 
 
 def mask_url(url: str) -> str:
-    """The URL with any ``user:password@`` replaced by ``***@``."""
+    """The URL with any ``user:password@`` replaced by ``***@``.
+
+    A password holding an unencoded ``#``, ``/`` or ``?`` ends the host part
+    early, and its tail lands in the fragment, path or query: whenever an
+    ``@`` shows up there, everything up to the last ``@`` is masked.
+    """
     try:
         parts = urlsplit(url)
     except ValueError:
         return MASK
+    if "@" in parts.path + parts.query + parts.fragment:
+        head, sep, rest = url.partition("//")
+        return f"{head}{sep}{MASK}@{rest.rpartition('@')[2]}" if sep else MASK
     if "@" not in parts.netloc:
         return url
     return parts._replace(netloc=f"{MASK}@{parts.netloc.rpartition('@')[2]}").geturl()
+
+
+def _basic_credentials(credential: str) -> list[str]:
+    """``user:password`` of a Basic credential, and each of its parts; none if not one."""
+    try:
+        plain = base64.b64decode(credential, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return []
+    return [plain, *plain.split(":", 1)]
+
+
+def _cookie_values(header: str) -> list[str]:
+    """Each ``name=value`` of a ``Cookie`` header, and each value (bare, unquoted, decoded).
+
+    A page echoing one cookie (``JSESSIONID=...``, or just its value) shows
+    a session as surely as one echoing the whole header.
+    """
+    found = []
+    for pair in header.split(";"):
+        cookie = pair.strip()
+        value = cookie.partition("=")[2].strip()
+        found += [cookie, value, value.strip('"'), unquote(value.strip('"'))]
+    return found
+
+
+def _header_secrets(name: str, value: str) -> list[str]:
+    """The values of a credential header that must never be shown."""
+    value = value.strip()
+    scheme, _, credential = value.rpartition(" ")
+    # "Bearer abc" / "Basic abc": the credential alone may be echoed too.
+    found = [value, credential]
+    if scheme.lower() == "basic":
+        found += _basic_credentials(credential)
+    if "cookie" in name.lower():
+        found += _cookie_values(value)
+    return found
 
 
 def secret_values(url: str | None, headers: Mapping[str, str]) -> tuple[str, ...]:
@@ -48,9 +93,7 @@ def secret_values(url: str | None, headers: Mapping[str, str]) -> tuple[str, ...
     found: set[str] = set()
     for name, value in headers.items():
         if sensitive_header(name):
-            found.add(value.strip())
-            # "Bearer abc" / "Basic abc": the credential alone may be echoed too.
-            found.add(value.strip().rpartition(" ")[2])
+            found.update(_header_secrets(name, value))
     if url is not None:
         userinfo = urlsplit(url).netloc.rpartition("@")[0]
         if userinfo:
@@ -79,23 +122,12 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def redact_data(value: Any, secrets: Sequence[str], depth: int = 0) -> Any:
+def redact_data(value: Any, secrets: Sequence[str]) -> Any:
     """JSON-like ``value`` with every string in it (keys too) redacted.
 
     Details quote the backend (parsed rows, the Server header) as much as a
-    reason does. Containers nested past ``_MAX_DEPTH`` are replaced by ``...``.
+    reason does.
     """
     if not secrets:
         return value
-    if isinstance(value, str):
-        return redact(value, secrets)
-    if not isinstance(value, (Mapping, list, tuple)):
-        return value
-    if depth >= _MAX_DEPTH:
-        return _CUT
-    if isinstance(value, Mapping):
-        return {
-            redact_data(k, secrets, depth + 1): redact_data(v, secrets, depth + 1)
-            for k, v in value.items()
-        }
-    return [redact_data(item, secrets, depth + 1) for item in value]
+    return map_strings(value, lambda text: redact(text, secrets))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lbhealth.interpret.text.decode import decode
 from lbhealth.interpret.types import Answer
-from lbhealth.text.clean import shorten
+from lbhealth.text.clean import clean_reason, shorten
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,13 @@ class Row:
 MAX_TAGS = 10_000
 MAX_ROWS = 1_000
 _UNESCAPE_BUDGET = 128 * 1024
+#: Longest title kept, and the raw title text read to make it (whitespace is
+#: collapsed after reading, so the raw budget is larger; past it the title is
+#: marked as cut, never silently shortened).
+MAX_TITLE = 300
+_TITLE_BUDGET = 4096
+#: Comment text kept for :func:`lbhealth.interpret.text.markers.comment_failure`.
+_COMMENT_BUDGET = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +59,11 @@ class Page:
     ``<table>`` or ``<pre>``, else ``<body>``/``<html>``) was never closed, or
     the prober cut the body; ``overflow`` that the reader stopped structuring
     at :data:`MAX_TAGS`/:data:`MAX_ROWS`. Either way rows may be missing.
+
+    ``comments`` holds the text of the HTML comments (the first
+    ``_COMMENT_BUDGET`` characters), one per line: comments often hold
+    commented-out markup, so they are never page text, but a JSP that catches
+    an exception may print its stack trace into one.
     """
 
     source: str
@@ -60,6 +72,7 @@ class Page:
     rows: tuple[Row, ...]
     cut_off: bool = False
     overflow: bool = False
+    comments: str = ""
 
 
 _MARKUP = re.compile(r"<(?:(!--)|[!?][^<>]*>?|(/?)([A-Za-z][\w:-]*)[^<>]*>?)")
@@ -89,7 +102,10 @@ class _Reader:
         self.rows: list[Row] = []
         self.line: list[str] = []
         self.title: list[str] | None = None
+        self.title_room = _TITLE_BUDGET
         self.title_text = ""
+        self.comments: list[str] = []
+        self.comment_room = _COMMENT_BUDGET
         self.tables: list[int] = []
         self.table_count = 0
         self.row: list[str] | None = None
@@ -113,7 +129,8 @@ class _Reader:
             budget, self.unescape_budget = self.unescape_budget, self.unescape_budget - len(chunk)
             chunk = html.unescape(chunk[:budget]) + chunk[budget:]
         if self.title is not None:
-            self.title.append(chunk[:300])
+            self.title.append(chunk[: max(self.title_room, 0)])
+            self.title_room -= len(chunk)
         if self.cell is not None:
             self.cell.append(chunk)
             return
@@ -162,7 +179,7 @@ class _Reader:
             self.opened.add(name)
         if name == "title":
             if closing and self.title is not None:
-                self.title_text = self.title_text or " ".join("".join(self.title).split())
+                self.title_text = self.title_text or self.shown_title()
                 self.title = None
             elif not closing:
                 self.title = []
@@ -191,6 +208,18 @@ class _Reader:
             else:
                 self.flush_line()
 
+    def shown_title(self) -> str:
+        """The title read so far as one line of at most :data:`MAX_TITLE`, a cut marked."""
+        cut = "..." if self.title_room < 0 else ""
+        return clean_reason("".join(self.title or ()) + cut, MAX_TITLE)
+
+    def comment(self, text: str, start: int, stop: int) -> None:
+        """Keep a comment's text, within the comment budget."""
+        if self.comment_room > 0:
+            kept = text[start : min(stop, start + self.comment_room)]
+            self.comments.append(kept)
+            self.comment_room -= len(kept)
+
     def cut_off(self) -> bool:
         """The innermost listing container used by the page was never closed."""
         for name in _CONTAINERS:
@@ -216,8 +245,9 @@ def read_page(answer: Answer) -> Page:
         if match.start() > pos:
             reader.text(text[pos : match.start()])
         pos = match.end()
-        if match.group(1):  # comment: skip to its end, or to the end of an unclosed one
+        if match.group(1):  # comment: not page text; to its end, or the end of an unclosed one
             close = text.find("-->", pos)
+            reader.comment(text, pos, end if close < 0 else close)
             pos = end if close < 0 else close + 3
             continue
         name = match.group(3)
@@ -240,14 +270,14 @@ def read_page(answer: Answer) -> Page:
     lines = reader.lines
     if overflow:
         lines = [*lines, _ANY_TAG.sub(" ", "".join(reader.spill))]
-    title = reader.title_text or " ".join("".join(reader.title or ()).split())
     return Page(
         source=source,
         text="\n".join(lines),
-        title=title[:300],
+        title=reader.title_text or reader.shown_title(),
         rows=tuple(reader.rows),
         cut_off=answer.truncated or reader.cut_off(),
         overflow=overflow,
+        comments="\n".join(reader.comments),
     )
 
 

@@ -1,8 +1,10 @@
 """Failure markers any page can carry: server error pages and Java exceptions.
 
 Error pages are served with 200 too (custom error pages, ``customErrors``),
-and a JSP that catches an exception may print it into a normal page, so the
-interpreters look for these whatever the status.
+and a JSP that catches an exception may print it into a normal page (or into
+an HTML comment of one), so the interpreters look for these whatever the
+status. An exception is named by its root cause: Tomcat and Jetty wrap it
+(``JasperException``, ``ServletException``) and list the cause last.
 """
 
 from __future__ import annotations
@@ -110,9 +112,40 @@ def exception_at(text: str) -> tuple[int, str] | None:
     return None
 
 
+#: Headings a Java cause follows: "Caused by:" (a stack trace, Jetty's page),
+#: "Root Cause" (Tomcat's report); the last one names the innermost cause.
+_CAUSE_HEADINGS = ("caused by:", "root cause")
+_MAX_HEADINGS = 20
+#: The cause's class name starts within this many characters after its heading.
+_CAUSE_WINDOW = 300
+
+
+def root_cause_at(text: str) -> tuple[int, str] | None:
+    """Start and name of the innermost cause: the exception that directly follows the
+    last "Caused by:" or "Root Cause" heading that has one (of the last few of each)."""
+    low = text.lower()
+    if len(low) != len(text):  # a few exotic letters change length when lower-cased
+        return None
+    ends: list[int] = []
+    for heading in _CAUSE_HEADINGS:
+        pos = len(low)
+        for _ in range(_MAX_HEADINGS):
+            pos = low.rfind(heading, 0, pos)
+            if pos < 0:
+                break
+            ends.append(pos + len(heading))
+    for end in sorted(ends, reverse=True):
+        window = text[end : end + _CAUSE_WINDOW]
+        found = exception_at(window)
+        if found and not window[: found[0]].strip():
+            return end + found[0], found[1]
+    return None
+
+
 def find_exception(text: str) -> str | None:
-    """The first Java exception the text carries, with a short message, or a stack frame."""
-    found = exception_at(text)
+    """The Java exception the text carries, root cause first, with a short message; else a
+    stack frame."""
+    found = root_cause_at(text) or exception_at(text)
     if found:
         start, name = found
         line_end = text.find("\n", start)
@@ -127,3 +160,50 @@ def find_exception(text: str) -> str | None:
         if _FRAME_HEAD.fullmatch(head):
             return "stack trace " + shorten(head.strip() + tail.group(0), 100)
     return None
+
+
+def led_by(cause: str | None, what: str) -> str:
+    """``what`` (a page summary) led by the exception found, "cause (what)".
+
+    A summary quoting the exception chain itself (Jetty's "Error 500
+    javax.servlet.ServletException: ...") is cut before it, so that the
+    wrapper is not named after its root cause.
+    """
+    if not cause:
+        return what
+    quoted = exception_at(what)
+    if quoted is not None:
+        what = what[: quoted[0]].rstrip(" :-\u2013")
+    return f"{cause} ({what})" if what else cause
+
+
+#: In a comment, only what a Java stack trace prints counts: a frame
+#: ("at pkg.Class.method(File.java:123)") or an exception line
+#: ("java.lang.IllegalStateException: message", "Caused by: ..."), each a whole line.
+_STRICT_FRAME = re.compile(
+    r"[ \t]*at[ \t]+[\w$]+(?:\.[\w$<>]+)+"
+    r"\((?:[\w$.-]{1,200}\.java:\d{1,7}|Native Method|Unknown Source)\)[ \t]*"
+)
+_EXCEPTION_LINE = re.compile(
+    r"[ \t]*(?:Caused by:[ \t]*)?(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error)(?::[ \t].*)?"
+)
+_MAX_LINE = 1000
+
+
+def comment_failure(page: Page) -> str | None:
+    """The Java failure an HTML comment of the page carries, root cause first, if any.
+
+    A JSP that catches an exception and prints its stack trace into a comment
+    serves an otherwise normal page. Comments also hold commented-out markup
+    and notes ("catch (Exception e) moved to ErrorFilter"), so only whole
+    lines shaped like a stack trace count.
+    """
+    signals = [
+        line
+        for line in page.comments.split("\n")
+        if len(line) <= _MAX_LINE
+        and (_STRICT_FRAME.fullmatch(line) or _EXCEPTION_LINE.fullmatch(line))
+    ]
+    if not signals:
+        return None
+    return find_exception("\n".join(signals))
