@@ -13,6 +13,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from lbhealth.app import create_app
 from lbhealth.config import parse_inventory
@@ -211,4 +217,12 @@ def fuzz_target(bg: Any) -> Iterator[str]:
 @SCHEMA.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_fuzzed_api_never_answers_500(case: Any, fuzz_target: str) -> None:
-    case.call_and_validate(base_url=fuzz_target, checks=[not_a_server_error], timeout=10)
+    """No 500, and every answer is documented: its status, media type, headers and model."""
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_headers_conformance,
+        response_schema_conformance,
+    ]
+    case.call_and_validate(base_url=fuzz_target, checks=checks, timeout=10)
