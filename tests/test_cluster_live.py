@@ -355,16 +355,16 @@ def test_status_command_respects_no_color(cluster: SimCluster, lbhealth_server: 
     assert "CLUSTER UP" in out and "\x1b[" not in out
 
 
-def test_status_command_not_lbhealth_is_exit_2(sim: Callable[..., SimServer]) -> None:
+def test_status_command_not_lbhealth_is_exit_3(sim: Callable[..., SimServer]) -> None:
     other = sim({"/cluster": Page(200, [("Content-Type", "application/json")], b"[1, 2]")})
     code, out = lbhealth_status("--url", other.url(""), "--timeout", "2")
-    assert code == 2
+    assert code == 3
     assert f"error: {other.url('/cluster')} did not answer a cluster view (HTTP 200)" in out
 
 
-def test_status_command_unreachable_is_exit_2() -> None:
+def test_status_command_unreachable_is_exit_3() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     code, out = lbhealth_status("--url", f"http://127.0.0.1:{port}", "--timeout", "2")
-    assert code == 2 and f"error: cannot reach http://127.0.0.1:{port}/cluster" in out
+    assert code == 3 and f"error: cannot reach http://127.0.0.1:{port}/cluster" in out

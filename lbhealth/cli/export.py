@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import shtab
+
 from lbhealth.cli.common import EXIT_OK, config_path
 from lbhealth.config import load_inventory
 from lbhealth.lb.export import f5_commands, haproxy_config
@@ -23,7 +25,9 @@ def register(sub: Any) -> None:
     """Register ``export`` on the main parser's subcommands."""
     export = sub.add_parser("export", help="print load-balancer config for the inventory")
     export.add_argument("target", choices=["haproxy", "f5"])
-    export.add_argument("--config", help="inventory file (default: $LBHEALTH_CONFIG)")
+    export.add_argument(
+        "--config", help="inventory file (default: $LBHEALTH_CONFIG)"
+    ).complete = shtab.FILE
     export.add_argument(
         "--lbhealth-url", help="where the load balancer reaches lbhealth (default: settings)"
     )

@@ -4,18 +4,27 @@ For the network engineer with a shell on a jump host: no browser, one command.
 It reads ``/cluster?format=json`` (the service's own view, never probing a
 backend itself) and colours the states only on a terminal that wants colour:
 ``NO_COLOR`` set or output not a TTY means plain text, safe for pipes and logs.
+``--format json`` prints that view as the service sent it, for scripts; the
+exit code is the same either way (0 UP or DEGRADED, 1 DOWN, 3 unreachable).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Any
 
 import httpx
 
-from lbhealth.cli.common import EXIT_DOWN, EXIT_OK, EXIT_UNREACHABLE, service_url
+from lbhealth.cli.common import (
+    EXIT_DOWN,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    add_format,
+    service_url,
+)
 from lbhealth.cluster.table import cluster_table
 
 
@@ -42,7 +51,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_UNREACHABLE
-    sys.stdout.write(cluster_table(view, colour=wants_colour()))
+    if args.format == "json":
+        print(json.dumps(view, indent=2))
+    else:
+        sys.stdout.write(cluster_table(view, colour=wants_colour()))
     return EXIT_DOWN if view.get("status") == "DOWN" else EXIT_OK
 
 
@@ -55,4 +67,5 @@ def register(sub: Any) -> None:
         help="lbhealth base URL (default: $LBHEALTH_URL or %(default)s)",
     )
     status.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
+    add_format(status)
     status.set_defaults(func=cmd_status)
