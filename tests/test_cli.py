@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -158,3 +159,30 @@ def test_demo_serves_a_cluster_with_realistic_failures() -> None:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=10)
     assert f"curl -i {base}/health/app1" in out
+
+
+def test_serve_logs_one_plain_json_object_per_line(sim: Sim, tmp_path: Path) -> None:
+    """uvicorn's own lines too: no ``color_message`` copy full of ANSI codes."""
+    backend = sim({"/": IIS_APPPOOL_STOPPED})
+    config = tmp_path / "inventory.yaml"
+    config.write_text(
+        f"nodes:\n  web1:\n    checks:\n      - kind: iis\n        url: {backend.url()}\n"
+    )
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lbhealth", "serve", "--config", str(config), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/health/web1").status_code == 503
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+    lines = [json.loads(line) for line in err.splitlines()]
+    loggers = {line["logger"] for line in lines}
+    assert {"uvicorn.error", "lbhealth.engine"} <= loggers  # uvicorn's start-up and a verdict
+    assert all("color_message" not in line for line in lines)
+    assert "\x1b" not in err
