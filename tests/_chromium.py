@@ -24,7 +24,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests._poll import wait_until
 
-FLAGS = [
+#: A quiet headless Chromium: no sandbox (root in CI), no background traffic of its own.
+HEADLESS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -34,6 +35,9 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+]
+FLAGS = [
+    *HEADLESS,
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",

@@ -33,6 +33,7 @@ from lbhealth.demo.cluster import (
 )
 from lbhealth.demo.simserver import Page, SimServer, TcpListener
 from tests._cases import OWN_PAGES, load_case
+from tests._chromium import HEADLESS
 from tests._poll import wait_until
 from tests.conftest import BackgroundLoop, Running, require_tool
 
@@ -255,18 +256,7 @@ def test_status_page_shows_nodes_checks_and_escapes(
 def chromium(*args: str) -> subprocess.CompletedProcess[str]:
     binary = require_tool("chromium")
     profile = ARTIFACTS / f"chromium-profile-{os.getpid()}"
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-    ]
+    flags = [*HEADLESS, f"--user-data-dir={profile}"]
     try:
         return subprocess.run(
             [binary, *flags, *args], capture_output=True, text=True, timeout=90, check=False
