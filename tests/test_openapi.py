@@ -103,8 +103,12 @@ def test_statuses_and_media_types_are_documented(spec: dict[str, Any]) -> None:
         "503": text_json,
         "422": ["application/json"],
     }
-    assert media("/health/{node}", "head") == {"200": [], "404": [], "503": []}
-    assert media("/health/{node}", "options") == {c: ["text/plain"] for c in ("200", "404", "503")}
+    assert media("/health/{node}", "head") == {"200": [], "404": [], "503": [], "422": []}
+    # Answers in text only; 422 is the validation error of a ?format= other than text.
+    options = media("/health/{node}", "options")
+    assert options == {c: ["text/plain"] for c in ("200", "404", "503")} | {
+        "422": ["application/json"]
+    }
     assert media("/cluster", "get")["503"] == [*text_json, "text/html"]
     assert media("/readyz", "get") == {"200": ["text/plain"], "503": ["text/plain"]}
     assert media("/history/{node}", "get")["404"] == ["application/json"]

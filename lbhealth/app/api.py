@@ -25,7 +25,7 @@ from lbhealth.cluster.api import build_router
 from lbhealth.core.engine import Engine
 from lbhealth.lb.agent import agent_listener
 from lbhealth.serve.answer import STATE_HEADER, http_code, monitor_answer, node_json
-from lbhealth.serve.http import NO_STORE, add_monitor_route, negotiate
+from lbhealth.serve.http import NO_STORE, TextOnly, add_monitor_route, negotiate
 from lbhealth.serve.metrics import Metrics
 from lbhealth.serve.prebuilt import AnswerBook, Messages
 from lbhealth.serve.schemas import (
@@ -154,7 +154,7 @@ def build_api(service: Service) -> FastAPI:
         data = {**node_json(verdict, admin), "history": history}
         return JSONResponse(data, answer.code, {**NO_STORE, STATE_HEADER: answer.served.value})
 
-    async def health_text(node: str) -> Response:
+    async def health_text(node: str, format: TextOnly = None) -> Response:  # noqa: A002
         """``UP`` (200), ``DRAIN: <reason>`` (404), ``DOWN``/``MAINT: <reason>`` (503)."""
         return MessagesResponse(await service.answers.messages(node))
 

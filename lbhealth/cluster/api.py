@@ -22,7 +22,7 @@ from lbhealth.cluster.table import cluster_table
 from lbhealth.config import ROLES
 from lbhealth.core.engine import Engine
 from lbhealth.serve.answer import http_code, monitor_answer
-from lbhealth.serve.http import NO_STORE, ROLE_PREFIX, add_monitor_route, negotiate
+from lbhealth.serve.http import NO_STORE, ROLE_PREFIX, TextOnly, add_monitor_route, negotiate
 from lbhealth.serve.schemas import Responses, UnknownNode, answer
 from lbhealth.store.entries import AdminEntry
 from lbhealth.text.clean import clean_reason
@@ -95,7 +95,7 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
         text = clean_reason(f"DOWN: {result.summary}; {down}")
         return PlainTextResponse(text + "\n", code, NO_STORE)
 
-    async def role_text(role: str, request: Request) -> Response:
+    async def role_text(role: str, request: Request, format: TextOnly = None) -> Response:  # noqa: A002
         """``UP n/m ...`` (200), ``DOWN: n/m ...`` (503), or no such role (404)."""
         return await role_health(role, request, "text")
 

@@ -7,9 +7,9 @@ cannot answer the same request differently.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from lbhealth.serve.schemas import Responses, without_json
@@ -21,6 +21,13 @@ NO_STORE = {"cache-control": "no-store"}
 MONITOR_METHODS = ("GET", "HEAD", "OPTIONS")
 
 Format = Literal["text", "json", "html"]
+
+#: ``?format=`` on HEAD and OPTIONS: those always answer plain text, so only ``text`` is
+#: valid; anything else is a 422 naming the field, as on GET.
+TextOnly = Annotated[
+    Literal["text"] | None,
+    Query(description="HEAD and OPTIONS always answer plain text; GET takes json too"),
+]
 
 #: Where monitors ask about one node (``/health/{node}``) and about a role's pool.
 HEALTH_PREFIX = "/health/"
@@ -49,10 +56,11 @@ def add_monitor_route(
 ) -> None:
     """Register a monitor route: ``GET`` with content negotiation, ``HEAD``/``OPTIONS`` text.
 
-    ``endpoints`` is (the negotiating endpoint, the plain-text one). Monitors
-    send HEAD and OPTIONS and read the status and the first word, so those
-    methods answer plain text whatever the ``Accept`` header, and are documented
-    without JSON (HEAD: without a body). One operation per method, as OpenAPI
+    ``endpoints`` is (the negotiating endpoint, the plain-text one, which takes a
+    :data:`TextOnly` ``format``). Monitors send HEAD and OPTIONS and read the
+    status and the first word, so those methods answer plain text whatever the
+    ``Accept`` header, and are documented without JSON answers (HEAD: without a
+    body). One operation per method, as OpenAPI
     wants unique operation ids: ``get_<operation>``, ``head_<operation>``,
     ``options_<operation>``.
     """
