@@ -104,7 +104,7 @@ def test_favicon_is_inline_and_coloured_by_the_cluster_state(
     cluster: SimCluster,  # noqa: F811
     lbhealth_server: Serve,
 ) -> None:
-    lb = lbhealth_server(cluster.inventory())
+    lb = lbhealth_server(cluster.inventory(interval="200ms"))  # the breakage shows at once
     up = re.search(r'<link rel=icon href="([^"]+)">', httpx.get(f"{lb.url}/").text)
     cluster.servers["app1"].pages[JSP_PATH] = JSP_STACK_TRACE
     cluster.servers["app2"].pages[JSP_PATH] = JSP_STACK_TRACE
