@@ -25,7 +25,7 @@ import httpx
 
 from lbhealth.demo.cluster import JBOSS_WELCOME
 from lbhealth.demo.simserver import Page
-from lbhealth.lb.export import FALL, INTER, RISE
+from lbhealth.lb.export import TIMING
 
 JBOSS_500 = Page(
     500,
@@ -40,6 +40,7 @@ DIRECT = "inter 2s fall 2 rise 2"
 
 def _config(sock: Path, backend: str, lbhealth: str) -> str:
     host, port = lbhealth.rsplit(":", 1)
+    via = f"inter {TIMING.inter} rise {TIMING.rise} fall {TIMING.fall}"
     return f"""global
     stats socket {sock} level admin
 defaults
@@ -53,7 +54,7 @@ backend via
     http-check disable-on-404
     http-check send meth GET uri /health/app1 ver HTTP/1.1 hdr Host lbhealth
     http-check expect status 200
-    server app1 {backend} check addr {host} port {port} inter {INTER} rise {RISE} fall {FALL}
+    server app1 {backend} check addr {host} port {port} {via}
 backend direct
     option httpchk
     http-check send meth GET uri / ver HTTP/1.1 hdr Host app1
@@ -131,7 +132,7 @@ def report(times: dict[str, list[float]]) -> str:
     lines = []
     labels = (
         ("lbhealth", "lbhealth's own answer"),
-        ("via", f"HAProxy via lbhealth ({INTER} fall {FALL})"),
+        ("via", f"HAProxy via lbhealth ({TIMING.inter} fall {TIMING.fall})"),
         ("direct", f"HAProxy direct ({DIRECT})"),
     )
     for name, label in labels:

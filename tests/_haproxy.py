@@ -1,4 +1,4 @@
-"""A real HAProxy process for tests: config in a temp dir, stats socket, killed after."""
+"""A real HAProxy process for tests: config in a temp dir, stats socket, its log, killed after."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tests.conftest import free_port
 
 GLOBAL = """global
     stats socket {sock} level admin
+    log stdout format raw local0
 defaults
     mode http
     timeout connect 2s
@@ -34,6 +35,7 @@ class HAProxy:
     sock: Path
     port: int
     config: Path
+    log: Path
 
     @property
     def url(self) -> str:
@@ -63,6 +65,10 @@ class HAProxy:
         """A server's status word (UP, DOWN, NOLB, DRAIN, MAINT), transitions stripped."""
         return self.stats()[server]["status"].split(" ")[0]
 
+    def log_lines(self) -> list[str]:
+        """What HAProxy logged so far (``log stdout``): health-check and state-change lines."""
+        return self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+
     def stop(self) -> None:
         self.proc.kill()
         self.proc.wait(10)
@@ -70,18 +76,25 @@ class HAProxy:
 
 def start_haproxy(binary: str, workdir: Path, backends: str, default_backend: str) -> HAProxy:
     """Run ``haproxy -db`` on a config: globals, one frontend, the given backends."""
-    sock = workdir / "s.sock"
     port = free_port()
+    frontend = FRONTEND.format(port=port, backend=default_backend)
+    return run_haproxy(binary, workdir, frontend + backends, port)
+
+
+def run_haproxy(binary: str, workdir: Path, sections: str, port: int) -> HAProxy:
+    """Run ``haproxy -db`` on our globals (stats socket, log to stdout) and ``sections``.
+
+    ``sections`` may bring its own ``defaults``; ``port`` is where its frontend listens.
+    """
+    sock = workdir / "s.sock"
     config = workdir / "haproxy.cfg"
-    config.write_text(
-        GLOBAL.format(sock=sock) + FRONTEND.format(port=port, backend=default_backend) + backends
-    )
-    proc = subprocess.Popen(
-        [binary, "-f", str(config), "-db"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    haproxy = HAProxy(proc, sock, port, config)
+    config.write_text(GLOBAL.format(sock=sock) + sections)
+    log = workdir / "haproxy.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [binary, "-f", str(config), "-db"], stdout=out, stderr=subprocess.PIPE
+        )
+    haproxy = HAProxy(proc, sock, port, config, log)
     end = time.monotonic() + 10
     while not sock.exists():
         if proc.poll() is not None or time.monotonic() > end:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -104,12 +105,11 @@ def test_probe_bad_option_exits_2() -> None:
     assert "--expect: '(' is not a valid regular expression" in result.stderr
 
 
-def test_serve_runs_the_inventory(sim: Sim, tmp_path: Path) -> None:
-    backend = sim({"/": JBOSS_WELCOME})
-    config = tmp_path / "inventory.yaml"
-    config.write_text(
-        f"nodes:\n  app1:\n    checks:\n      - kind: jboss\n        url: {backend.url()}\n"
-    )
+def serve_and_get(config: Path, path: str) -> tuple[httpx.Response, int | None, str]:
+    """``lbhealth serve`` on ``config``: GET ``path`` once it answers, then SIGTERM.
+
+    Returns the response, the exit code and everything it wrote on stderr.
+    """
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lbhealth", "serve", "--config", str(config), "--port", str(port)],
@@ -119,14 +119,26 @@ def test_serve_runs_the_inventory(sim: Sim, tmp_path: Path) -> None:
         text=True,
     )
     try:
-        wait_ready(f"http://127.0.0.1:{port}")  # the first probe has reported
-        response = httpx.get(f"http://127.0.0.1:{port}/health/app1")
-        assert (response.status_code, response.text) == (200, "UP\n")
+        wait_ready(f"http://127.0.0.1:{port}")  # the first probes have reported
+        response = httpx.get(f"http://127.0.0.1:{port}{path}")
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=10)
+    return response, proc.returncode, err
+
+
+def one_node(tmp_path: Path, kind: str, url: str) -> Path:
+    config = tmp_path / "inventory.yaml"
+    config.write_text(f"nodes:\n  node1:\n    checks:\n      - kind: {kind}\n        url: {url}\n")
+    return config
+
+
+def test_serve_runs_the_inventory(sim: Sim, tmp_path: Path) -> None:
+    config = one_node(tmp_path, "jboss", sim({"/": JBOSS_WELCOME}).url())
+    response, code, err = serve_and_get(config, "/health/node1")
+    assert (response.status_code, response.text) == (200, "UP\n")
     # uvicorn shuts down gracefully, then re-raises the signal it caught.
-    assert proc.returncode in (0, -signal.SIGTERM)
+    assert code in (0, -signal.SIGTERM)
     assert "Traceback" not in err
 
 
@@ -159,3 +171,15 @@ def test_demo_serves_a_cluster_with_realistic_failures() -> None:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=10)
     assert f"curl -i {base}/health/app1" in out
+
+
+def test_serve_logs_one_plain_json_object_per_line(sim: Sim, tmp_path: Path) -> None:
+    """uvicorn's own lines too: no ``color_message`` copy full of ANSI codes."""
+    config = one_node(tmp_path, "iis", sim({"/": IIS_APPPOOL_STOPPED}).url())
+    response, _, err = serve_and_get(config, "/health/node1")
+    assert response.status_code == 503
+    lines = [json.loads(line) for line in err.splitlines()]
+    loggers = {line["logger"] for line in lines}
+    assert {"uvicorn.error", "lbhealth.engine"} <= loggers  # uvicorn's start-up and a verdict
+    assert all("color_message" not in line for line in lines)
+    assert "\x1b" not in err

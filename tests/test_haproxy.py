@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from lbhealth.config import parse_inventory
 from lbhealth.demo.cluster import (
     IIS_APPPOOL_STOPPED,
     IIS_WELCOME,
@@ -23,8 +24,9 @@ from lbhealth.demo.cluster import (
     RMI_PATH,
 )
 from lbhealth.demo.simserver import Page, SimServer
+from lbhealth.lb.export import DetectionTiming, haproxy_config
 from tests._cases import OWN_PAGES, load_case
-from tests._haproxy import HAProxy, start_haproxy
+from tests._haproxy import HAProxy, run_haproxy, start_haproxy
 from tests._lb import inventory, jboss_node, set_state
 from tests._poll import wait_until
 from tests.conftest import Running, free_port, require_tool
@@ -61,8 +63,13 @@ FAST = "inter 200ms fall 1 rise 1"
 
 
 @pytest.fixture
-def haproxy(tmp_path: Path) -> Iterator[StartHAProxy]:
-    binary = require_tool("haproxy")
+def haproxy_binary() -> str:
+    return require_tool("haproxy")
+
+
+@pytest.fixture
+def haproxy(tmp_path: Path, haproxy_binary: str) -> Iterator[StartHAProxy]:
+    binary = haproxy_binary
     running: list[HAProxy] = []
 
     def start(backends: str, default_backend: str = "be") -> HAProxy:
@@ -199,3 +206,47 @@ def test_agent_check_drives_haproxy_states(
     wait_status(proxy, "be/app1", "DOWN")
     backend.pages["/"] = JBOSS_WELCOME
     wait_status(proxy, "be/app1", "UP")
+
+
+def test_exported_config_runs_and_logs_lbhealths_reason(
+    sim: Sim, lbhealth_server: Serve, haproxy_binary: str, tmp_path: Path
+) -> None:
+    """The config `lbhealth export haproxy` writes, in a real HAProxy: its frontend serves only
+    nodes lbhealth calls UP, a drained node goes NOLB, and the DOWN line carries the reason."""
+    servers = {n: sim({"/": JBOSS_WELCOME, WORK: WORK_PAGE}) for n in ("app1", "app2")}
+    nodes = {n: {**jboss_node(s), "address": f"127.0.0.1:{s.port}"} for n, s in servers.items()}
+    nodes["db1"] = {"role": "database", "checks": [{"kind": "tcp", "address": "127.0.0.1:1"}]}
+    lb = lbhealth_server(inventory(nodes))
+    port = free_port()
+    exported = haproxy_config(
+        parse_inventory(inventory(nodes), "test"),
+        lb.url,
+        binds={"application": ("127.0.0.1", str(port))},
+        timing=DetectionTiming(inter="200ms", rise=1, fall=1),
+    )
+    assert "frontend eim_database" not in exported and "frontend eim_application" in exported
+    proxy = run_haproxy(haproxy_binary, tmp_path, exported, port)
+    try:
+        for node in ("app1", "app2"):
+            wait_status(proxy, f"eim_application/{node}", "UP")
+        servers["app1"].pages["/"] = JBOSS_ERROR_200
+        wait_status(proxy, "eim_application/app1", "DOWN")
+        reason = httpx.get(f"{lb.url}/health/app1").text.strip()
+        assert reason.startswith("DOWN: jboss: ")
+        down = wait_until(
+            proxy.log_lines,
+            lambda lines: any("eim_application/app1 is DOWN" in line for line in lines),
+        )
+        failed = [line for line in down if "check for server eim_application/app1 failed" in line]
+        assert any(f'code: 503, info: "lbhealth: {reason}", check' in line for line in failed), down
+        # A TCP-mode backend (database) logs lbhealth's reason too.
+        db1 = httpx.get(f"{lb.url}/health/db1").text.strip()
+        assert any(
+            f'info: "lbhealth: {db1}"' in line for line in down if "eim_database/db1" in line
+        )
+        assert send_traffic(proxy, 6) == [200] * 6
+        assert servers["app1"].hits[WORK] == 0 and servers["app2"].hits[WORK] == 6
+        set_state(lb.url, "app2", "drain", "patching")
+        wait_status(proxy, "eim_application/app2", "NOLB")
+    finally:
+        proxy.stop()

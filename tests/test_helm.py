@@ -30,6 +30,7 @@ from test_docker import FINAL, running
 
 from lbhealth.demo.cluster import JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
+from tests._kubeapi import fake_kube
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +41,11 @@ VALUES: dict[str, dict[str, Any] | None] = {"default": None, "eim-wim": EIM_WIM}
 KUBE_VERSIONS = ("1.25.0", latest_version())
 RELEASE, NAMESPACE = "lb", "ops"
 IMAGE_ENV = FINAL.env({}, {})
+NOTES = "lbhealth/templates/NOTES.txt"
 
 Manifest = dict[str, Any]
+#: Prometheus Operator kinds: no schema in kubernetes-validate, checked field by field.
+CRDS = ("ServiceMonitor", "PrometheusRule")
 
 
 def render(values: dict[str, Any] | None = None) -> dict[str, str]:
@@ -129,6 +133,9 @@ def test_lint_reports_values_the_schema_rejects() -> None:
                 "PodDisruptionBudget",
                 "HorizontalPodAutoscaler",
                 "ServiceMonitor",
+                "ServiceAccount",
+                "NetworkPolicy",
+                "PrometheusRule",
             },
         ),
     ],
@@ -142,8 +149,8 @@ def test_chart_renders_the_expected_objects(name: str, expected: set[str]) -> No
 def test_every_core_manifest_validates_strictly(name: str, kube_version: str) -> None:
     checked = 0
     for doc in _manifests(name):
-        if doc["kind"] == "ServiceMonitor":
-            continue  # a CRD: see test_service_monitor_scrapes_the_service_port
+        if doc["kind"] in CRDS:
+            continue  # see test_service_monitor_scrapes_the_service_port and test_prometheus_rule
         kubernetes_validate.validate(doc, kube_version, strict=True)
         checked += 1
     assert checked >= 4
@@ -372,3 +379,104 @@ def wait_ok(url: str, tries: int = 100) -> int:
             break
         time.sleep(0.05)
     return status
+
+
+def test_default_inventory_runs_in_background_mode_without_cache_ttl() -> None:
+    inventory = yaml.safe_load(kinds(_manifests("default"))["ConfigMap"]["data"]["inventory.yaml"])
+    assert "cache_ttl" not in inventory["settings"]  # an on-demand setting: unused in background
+    assert inventory["settings"].get("mode", "background") == "background"
+
+
+def test_default_image_is_a_placeholder_that_notes_warn_about() -> None:
+    image = container(of(None, "Deployment"))["image"]
+    assert image.startswith("registry.invalid/")  # RFC 2606: never resolves, never pulls
+    assert "WARNING: image.repository is still the placeholder" in render(None)[NOTES]
+    assert "WARNING" not in render(EIM_WIM)[NOTES]
+
+
+def test_platform_values_reach_the_pod() -> None:
+    objects = kinds(_manifests("eim-wim"))
+    deployment, account = objects["Deployment"], objects["ServiceAccount"]
+    template = deployment["spec"]["template"]
+    pod = template["spec"]
+    assert pod["serviceAccountName"] == account["metadata"]["name"]
+    assert account["automountServiceAccountToken"] is False
+    assert account["metadata"]["annotations"] == {"example.com/owner": "ops"}
+    assert pod["priorityClassName"] == "eim-critical"
+    assert template["metadata"]["annotations"]["example.com/team"] == "contact-center"
+    assert template["metadata"]["labels"]["example.com/cost-center"] == "4711"
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["name"]: m for m in container(deployment)["volumeMounts"]}
+    assert volumes["corp-ca"]["configMap"] == {"name": "corp-ca-bundle"}
+    assert mounts["corp-ca"]["mountPath"] == "/etc/ssl/corp"
+    assert pod["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
+    # Without them, the pod runs under the namespace's default account, no priority class.
+    default = of(None, "Deployment")["spec"]["template"]["spec"]
+    assert default["serviceAccountName"] == "default" and "priorityClassName" not in default
+
+
+def test_network_policy_admits_the_http_port_and_restricts_egress_when_asked() -> None:
+    objects = kinds(_manifests("eim-wim"))
+    policy = objects["NetworkPolicy"]["spec"]
+    assert policy["podSelector"]["matchLabels"] == objects["Service"]["spec"]["selector"]
+    (ingress,) = policy["ingress"]
+    assert ingress["ports"] == [{"port": "http", "protocol": "TCP"}]
+    assert ingress["from"] == EIM_WIM["networkPolicy"]["ingressFrom"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    assert policy["egress"] == EIM_WIM["networkPolicy"]["egress"]
+    open_egress = of({"networkPolicy": {"enabled": True}}, "NetworkPolicy")["spec"]
+    assert open_egress["policyTypes"] == ["Ingress"] and "egress" not in open_egress
+    assert "from" not in open_egress["ingress"][0]
+    assert "NetworkPolicy" not in kinds(_manifests("default"))
+
+
+def test_prometheus_rule_ships_the_tested_alert_rules() -> None:
+    rule = kinds(_manifests("eim-wim"))["PrometheusRule"]
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
+    assert rule["metadata"]["labels"]["release"] == "prometheus"
+    assert rule["spec"] == yaml.safe_load((CHART / "files" / "lbhealth-alerts.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("values", "where"),
+    [
+        ({"extraVolumeMounts": [{"name": "x"}]}, "mountPath"),
+        ({"networkPolicy": {"enabled": True, "ingres": []}}, "ingres"),
+        ({"podLabels": {"tier": 1}}, "/podLabels/tier"),
+        ({"serviceAccount": {"name": "Not_A_Name"}}, "/serviceAccount/name"),
+        ({"prometheusRule": {"enabled": "yes"}}, "/prometheusRule/enabled"),
+        ({"topologySpreadConstraints": [{"maxSkew": 1}]}, "topologyKey"),
+    ],
+)
+def test_schema_rejects_bad_platform_values(values: dict[str, Any], where: str) -> None:
+    with pytest.raises(helm.HelmValuesError, match=where):
+        render(values)
+
+
+def secret_checksum(config: helm.Config | None, values: dict[str, Any]) -> str:
+    """The Deployment's ``checksum/secret``, rendered against ``config``'s cluster (or none)."""
+    with helm.Chart.load(CHART) as chart:
+        if config is None:
+            rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE)
+        else:
+            rendered = config.render(chart, values, name=RELEASE, namespace=NAMESPACE)
+    deployment = kinds(manifests(rendered))["Deployment"]
+    return str(deployment["spec"]["template"]["metadata"]["annotations"]["checksum/secret"])
+
+
+def test_a_rotated_existing_secret_rolls_the_pods() -> None:
+    """Helm reads the existing Secret with ``lookup`` (here from a fake API server): new data,
+    new checksum in the pod template, so ``helm upgrade`` after a rotation rolls the pods."""
+    values = {"admin": {"existingSecret": "lbhealth-admin", "existingSecretKey": "token"}}
+    key = (NAMESPACE, "lbhealth-admin")
+    with fake_kube() as kube:
+        cluster = helm.Config(kubeconfig_content=kube.kubeconfig)
+        kube.secrets[key] = {"token": base64.b64encode(b"first-token").decode()}
+        first = secret_checksum(cluster, values)
+        assert secret_checksum(cluster, values) == first  # same Secret, same pods
+        kube.secrets[key] = {"token": base64.b64encode(b"rotated-token").decode()}
+        rotated = secret_checksum(cluster, values)
+        assert f"/api/v1/namespaces/{NAMESPACE}/secrets/lbhealth-admin" in kube.requests
+    assert rotated != first
+    # `helm template` has no cluster to read: a stable checksum, no failure.
+    assert secret_checksum(None, values) == secret_checksum(None, values)

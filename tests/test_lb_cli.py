@@ -189,3 +189,69 @@ def test_operator_without_passwd_entry_is_named_by_uid(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(cli_admin.getpass, "getuser", no_entry)
     assert cli_admin.operator_name() == f"uid {os.getuid()}"
+
+
+def test_preset_export_gives_frontends_to_the_roles_users_reach(tmp_path: Path) -> None:
+    """web, application and messaging get frontends (on the addresses given), the database,
+    file and services servers none; the result passes ``haproxy -c``."""
+    binds = (
+        "--bind",
+        "10.0.0.10",
+        "--bind",
+        "application=10.0.0.11",
+        "--bind",
+        "messaging=10.0.0.12",
+    )
+    exported = lbhealth("export", "haproxy", "--config", "examples/eim-wim-preset.yaml", *binds)
+    assert exported.returncode == 0, exported.stderr
+    out = exported.stdout
+    assert "frontend eim_web\n    mode tcp\n    bind 10.0.0.10:443\n" in out
+    assert "frontend eim_application\n    mode http\n    bind 10.0.0.11:9001\n" in out
+    assert "frontend eim_messaging\n    mode http\n    bind 10.0.0.12:9001\n" in out
+    for role in ("database", "file", "services"):
+        assert f"frontend eim_{role}" not in out and f"backend eim_{role}" in out
+        assert f"# eim_{role}: no frontend, " in out
+    assert "bind :" not in out  # never every interface unless asked
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(out)
+    checked = haproxy_check(config)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_export_binds_loopback_until_told_and_reports_a_taken_port() -> None:
+    exported = lbhealth("export", "haproxy", "--config", "examples/eim-wim-preset.yaml")
+    assert exported.returncode == 0, exported.stderr
+    out = exported.stdout
+    assert "# Frontends bind to 127.0.0.1 until --bind names the addresses." in out
+    assert "bind 127.0.0.1:9001\n    default_backend eim_messaging" in out
+    assert (
+        "# eim_application: no frontend, 127.0.0.1:9001 is taken by eim_messaging;"
+        " give it its own address with --bind application=ADDRESS"
+    ) in out
+
+
+@pytest.mark.parametrize(
+    ("bind", "error"),
+    [
+        ("webs=10.0.0.1", "--bind 'webs=10.0.0.1': unknown role"),
+        ("10.0.0.300", "--bind '10.0.0.300': write [ROLE=]ADDRESS[:PORT]"),
+        ("web=2001:db8::1", "--bind 'web=2001:db8::1': write [ROLE=]ADDRESS[:PORT]"),
+        ("web=10.0.0.1:99999", "--bind 'web=10.0.0.1:99999': write"),
+    ],
+)
+def test_export_rejects_a_bad_bind(bind: str, error: str) -> None:
+    result = lbhealth("export", "haproxy", "--config", "examples/inventory.yaml", "--bind", bind)
+    assert result.returncode == 2 and error in result.stderr
+
+
+def test_export_binds_ipv6_and_a_port() -> None:
+    result = lbhealth(
+        "export",
+        "haproxy",
+        "--config",
+        "examples/inventory.yaml",
+        "--bind",
+        "web=[2001:db8::10]:8443",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "    bind [2001:db8::10]:8443\n" in result.stdout

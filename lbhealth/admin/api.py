@@ -10,7 +10,7 @@ import os
 import signal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Security
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,15 @@ from lbhealth.admin.reload import (
     log_rejected,
     read_config,
     reload_inventory,
+)
+from lbhealth.admin.schemas import (
+    BEARER,
+    AdminStates,
+    NodeAdmin,
+    Rejected,
+    Reloaded,
+    Reloading,
+    refusals,
 )
 from lbhealth.admin.token import admin_operator
 from lbhealth.config import MAX_ADMIN_REASON, AdminState, ConfigError
@@ -53,9 +62,11 @@ def build_admin_router(store: AdminStore, service: Reloadable) -> APIRouter:
             raise HTTPException(404, f"no node named {shown} in the inventory")
         return node
 
-    router = APIRouter(prefix="/admin", tags=["admin"])
+    router = APIRouter(
+        prefix="/admin", tags=["admin"], dependencies=[Security(BEARER)], responses=refusals()
+    )
 
-    @router.get("/nodes")
+    @router.get("/nodes", operation_id="list_admin_states", response_model=AdminStates)
     async def list_nodes(_who: Operator) -> dict[str, object]:
         """Every node's admin state and where it comes from (api, inventory, default)."""
         return {"nodes": {node: e.to_json() for node, e in store.all().items()}}
@@ -65,12 +76,22 @@ def build_admin_router(store: AdminStore, service: Reloadable) -> APIRouter:
         entry = await store.set(known(node), change.state, change.reason, who)
         return {"node": node, **entry.to_json()}
 
-    router.add_api_route("/nodes/{node}/state", set_state, methods=["PUT"])
-    router.add_api_route(
-        "/nodes/{node}/state", set_state, methods=["POST"], operation_id="set_state_post"
-    )
+    for method, operation in (("PUT", "set_node_state"), ("POST", "set_node_state_post")):
+        router.add_api_route(
+            "/nodes/{node}/state",
+            set_state,
+            methods=[method],
+            operation_id=operation,
+            response_model=NodeAdmin,
+            responses=refusals(node=True, body=True),
+        )
 
-    @router.delete("/nodes/{node}/state")
+    @router.delete(
+        "/nodes/{node}/state",
+        operation_id="reset_node_state",
+        response_model=NodeAdmin,
+        responses=refusals(node=True),
+    )
     async def reset_state(node: str, who: Operator) -> dict[str, object]:
         """Drop the API's change: the inventory's ``admin_state`` applies again."""
         entry = await store.reset(known(node), who)
@@ -78,11 +99,12 @@ def build_admin_router(store: AdminStore, service: Reloadable) -> APIRouter:
 
     @router.post(
         "/reload",
+        operation_id="reload_inventory",
+        response_class=JSONResponse,
         responses={
-            202: {"description": "several workers: the file is valid, every worker reloads it"},
-            401: {"description": "missing or wrong bearer token"},
-            403: {"description": "admin API disabled (no admin_token set)"},
-            422: {"description": "the config file is invalid; the previous one keeps serving"},
+            200: {"description": "reloaded", "model": Reloaded},
+            202: {"description": "several workers: the file is valid", "model": Reloading},
+            422: {"description": "the file is invalid: nothing changed", "model": Rejected},
         },
     )
     async def reload(who: Operator) -> JSONResponse:

@@ -20,20 +20,66 @@ from lbhealth import __version__
 from lbhealth.admin.api import build_admin_router
 from lbhealth.admin.reload import Reloadable, install_sighup
 from lbhealth.admin.request_id import RequestIdMiddleware
+from lbhealth.app.docs import serve_docs
 from lbhealth.cluster.api import build_router
 from lbhealth.core.engine import Engine
 from lbhealth.core.lag import ScheduleLag
 from lbhealth.core.probe_process import ProbeProcess
 from lbhealth.lb.agent import agent_listener
 from lbhealth.serve.answer import STATE_HEADER, http_code, monitor_answer, node_json
-from lbhealth.serve.http import NO_STORE, add_monitor_route, negotiate
+from lbhealth.serve.http import NO_STORE, TextOnly, add_monitor_route, negotiate
 from lbhealth.serve.metrics import Metrics
 from lbhealth.serve.prebuilt import AnswerBook, Messages
 from lbhealth.serve.probe_metrics import ProbingCollector
+from lbhealth.serve.schemas import (
+    STATE_HEADERS,
+    NodeDetail,
+    NodeList,
+    Responses,
+    UnknownNode,
+    answer,
+)
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.entries import AdminEntry
 from lbhealth.text.clean import MAX_NAME, clean_reason
 from lbhealth.verdict import NodeVerdict
+
+#: ``/health/{node}``: every status, text first (what monitors and curl get), JSON after.
+HEALTH: Responses = {
+    200: answer("served up", "UP\n", NodeDetail, headers=STATE_HEADERS),
+    404: answer(
+        "served drain (HAProxy NOLB), or no such node (text ``UNKNOWN: ...``)",
+        "DRAIN: patching\n",
+        NodeDetail | UnknownNode,
+        headers=STATE_HEADERS,
+    ),
+    503: answer("served down or maint", "DOWN: jsp: HTTP 500\n", NodeDetail, headers=STATE_HEADERS),
+}
+#: ``?verbose`` (no value needed) on ``/livez`` and ``/readyz``: one line per check.
+VERBOSE = {
+    "parameters": [
+        {
+            "name": "verbose",
+            "in": "query",
+            "required": False,
+            "allowEmptyValue": True,
+            "description": "present (``?verbose``, any value): list each check"
+            " (``[+]name ok`` / ``[-]name failed: why``)",
+            "schema": {"type": "string"},
+        }
+    ]
+}
+READYZ: Responses = {
+    200: answer(
+        "configuration loaded and every check probed once, whatever the verdicts",
+        "[+]config ok\n[+]probes ok\nreadyz check passed\n",
+    ),
+    503: answer(
+        "not ready yet: the failing checks are listed",
+        "[+]config ok\n[-]probes failed: 1 check(s) not probed yet: web1/iis\n"
+        "readyz check failed\n",
+    ),
+}
 
 
 class Service(Reloadable, Protocol):
@@ -89,8 +135,10 @@ def build_api(service: Service) -> FastAPI:
         version=__version__,
         description="Per-node health verdicts for load balancers (200 UP / 503 DOWN).",
         lifespan=lifespan,
+        docs_url=None,  # served by lbhealth.app.docs from the package's own assets
+        redoc_url=None,
     )
-    metrics = Metrics(service.engine, service.answers.served)
+    metrics = Metrics(service.answers)
     metrics.registry.register(ProbingCollector(service.lag, lambda: service.prober))
     api.include_router(metrics.router())
 
@@ -113,30 +161,45 @@ def build_api(service: Service) -> FastAPI:
         data = {**node_json(verdict, admin), "history": history}
         return JSONResponse(data, answer.code, {**NO_STORE, STATE_HEADER: answer.served.value})
 
-    add_monitor_route(
-        api.router,
-        "/health/{node}",
-        health,
-        "health",
-        {200: "UP", 503: "DOWN or MAINT: <reason>", 404: "DRAIN: <reason>, or no such node"},
-    )
+    async def health_text(node: str, format: TextOnly = None) -> Response:  # noqa: A002
+        """``UP`` (200), ``DRAIN: <reason>`` (404), ``DOWN``/``MAINT: <reason>`` (503)."""
+        return MessagesResponse(await service.answers.messages(node))
+
+    add_monitor_route(api.router, "/health/{node}", (health, health_text), "node_health", HEALTH)
 
     api.include_router(build_router(lambda: service.engine, service.admin.get))
 
-    @api.get("/nodes")
+    @api.get(
+        "/nodes",
+        operation_id="list_nodes",
+        response_class=Response,
+        responses={200: answer("every node with its verdict and served state", model=NodeList)},
+    )
     async def nodes() -> JSONResponse:
         """Every node with its current verdict."""
         verdicts = await service.engine.all_nodes()
         views = [node_json(v, service.admin.get(v.node)) for v in verdicts]
         return JSONResponse({"nodes": views}, headers=NO_STORE)
 
-    @api.get("/livez", response_class=PlainTextResponse)
+    @api.get(
+        "/livez",
+        operation_id="livez",
+        response_class=Response,
+        responses={200: answer("the process runs", "livez check passed\n")},
+        openapi_extra=VERBOSE,
+    )
     async def livez(request: Request) -> PlainTextResponse:
         """The process is alive. Never depends on backends."""
         lines = ["[+]ping ok"] if "verbose" in request.query_params else []
         return PlainTextResponse("\n".join([*lines, "livez check passed"]) + "\n")
 
-    @api.get("/readyz", response_class=PlainTextResponse)
+    @api.get(
+        "/readyz",
+        operation_id="readyz",
+        response_class=Response,
+        responses=READYZ,
+        openapi_extra=VERBOSE,
+    )
     async def readyz(request: Request) -> PlainTextResponse:
         """Config loaded and every check probed once, whatever the verdicts."""
         pending = service.engine.pending()
@@ -168,4 +231,5 @@ def build_api(service: Service) -> FastAPI:
 
     api.include_router(build_admin_router(service.admin, service))
     api.add_middleware(RequestIdMiddleware)
+    serve_docs(api)
     return api

@@ -8,6 +8,9 @@ import time
 from typing import Any
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+#: ``extra`` keys never written: uvicorn's ``color_message`` repeats ``msg`` with ANSI
+#: colour codes, noise (and escape sequences) in a JSON log.
+_DROPPED = {"color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -22,7 +25,7 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key not in _STANDARD and key not in _DROPPED and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)

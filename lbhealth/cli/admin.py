@@ -4,7 +4,7 @@ It talks to the service's admin API (so the change is logged, persisted and
 seen by every monitor at once); the token comes from ``--token-file`` or
 ``LBHEALTH_ADMIN_TOKEN`` and is never printed. What the service answers (a
 state file's ``by``, a reason) is cleaned before it reaches the terminal.
-Exit codes: 0 done, 1 the service refused or could not be reached, 2 bad usage.
+Exit codes: 0 done, 1 the service refused, 2 bad usage, 3 the service could not be reached.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import shtab
 
-from lbhealth.cli.common import EXIT_DOWN, EXIT_OK, service_url
+from lbhealth.cli.common import EXIT_DOWN, EXIT_OK, EXIT_UNREACHABLE, service_url
 from lbhealth.config import ConfigError
 from lbhealth.text.clean import clean_data, clean_reason
 
@@ -53,7 +54,7 @@ def _request(args: argparse.Namespace, method: str, path: str, body: Any = None)
     try:
         response = httpx.request(method, url, json=body, headers=headers, timeout=10)
     except httpx.HTTPError as exc:
-        raise AdminFailed(f"cannot reach lbhealth at {args.url}: {exc}") from None
+        raise AdminFailed(f"cannot reach lbhealth at {args.url}: {exc}", EXIT_UNREACHABLE) from None
     try:
         answer = clean_data(response.json())
     except ValueError:
@@ -68,7 +69,11 @@ def _request(args: argparse.Namespace, method: str, path: str, body: Any = None)
 
 
 class AdminFailed(Exception):
-    """The service refused the request or could not be reached."""
+    """The service refused the request (exit 1) or could not be reached (exit 3)."""
+
+    def __init__(self, message: str, code: int = EXIT_DOWN) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _show(entry: dict[str, Any]) -> str:
@@ -92,7 +97,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
             entry = _request(args, "PUT", path, body)
     except AdminFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_DOWN
+        return exc.code
     print(f"{args.node}: {_show(entry)}")
     return EXIT_OK
 
@@ -105,7 +110,7 @@ def register(sub: Any) -> None:
         default=service_url(),
         help="lbhealth base URL (default: $LBHEALTH_URL or %(default)s)",
     )
-    admin.add_argument("--token-file", help="file holding the admin token")
+    admin.add_argument("--token-file", help="file holding the admin token").complete = shtab.FILE
     actions = admin.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="every node's admin state")
     for action, text in (

@@ -1,20 +1,32 @@
-"""``lbhealth check-config`` and ``lbhealth probe``: validate an inventory; probe a target once."""
+"""``lbhealth check-config`` and ``lbhealth probe``: validate an inventory; probe a target once.
+
+``check-config --format json`` is for CI jobs and editors: every error with its
+inventory path, message and the line and column in the YAML file
+(:mod:`lbhealth.config.positions`), exit 2 when there is any.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
-from lbhealth.cli.common import EXIT_DOWN, EXIT_OK, config_path
+import shtab
+
+from lbhealth.cli.common import EXIT_DOWN, EXIT_OK, EXIT_USAGE, FORMATS, config_path
 from lbhealth.config import HTTP_KINDS, ConfigError, load_inventory, parse_inventory
 from lbhealth.config.explain import explain
+from lbhealth.config.positions import locate
 from lbhealth.core.engine import Engine
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    inventory = load_inventory(config_path(args.file, "FILE"))
+    path = config_path(args.file, "FILE")
+    if args.format == "json":
+        return _check_config_json(path)
+    inventory = load_inventory(path)
     checks = sum(len(n.checks) for n in inventory.nodes.values())
     roles = sorted({n.role for n in inventory.nodes.values() if n.role})
     print(
@@ -23,6 +35,30 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     )
     if args.explain:
         print(explain(inventory), end="")
+    return EXIT_OK
+
+
+def _check_config_json(path: str) -> int:
+    """One JSON document: the summary, or every error with its path, line and column."""
+    try:
+        inventory = load_inventory(path)
+    except ConfigError as exc:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""  # the error itself says why it cannot be read
+        errors = [e.to_json() for e in locate(text, exc.errors)]
+        print(json.dumps({"ok": False, "source": path, "errors": errors}, indent=2))
+        return EXIT_USAGE
+    nodes = inventory.nodes.values()
+    summary = {
+        "ok": True,
+        "source": inventory.source,
+        "nodes": len(inventory.nodes),
+        "checks": sum(len(n.checks) for n in nodes),
+        "roles": sorted({n.role for n in nodes if n.role}),
+    }
+    print(json.dumps(summary, indent=2))
     return EXIT_OK
 
 
@@ -90,8 +126,18 @@ def cmd_probe(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Register ``check-config`` and ``probe`` on the main parser's subcommands."""
     check = sub.add_parser("check-config", help="validate an inventory file")
-    check.add_argument("file", nargs="?", help="inventory file (default: $LBHEALTH_CONFIG)")
-    check.add_argument("--explain", action="store_true", help="print every node's checks")
+    check.add_argument(
+        "file", nargs="?", help="inventory file (default: $LBHEALTH_CONFIG)"
+    ).complete = shtab.FILE
+    shown = check.add_mutually_exclusive_group()
+    shown.add_argument("--explain", action="store_true", help="print every node's checks")
+    shown.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="json: {ok, source, nodes, checks, roles} or {ok, source, errors: [{path,"
+        " message, line, column}]} on stdout",
+    )
     check.set_defaults(func=cmd_check_config)
 
     probe = sub.add_parser("probe", help="probe one target once and print the verdict")

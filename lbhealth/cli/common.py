@@ -1,18 +1,26 @@
-"""What every subcommand shares: exit codes, where the inventory and the service are.
+"""What every subcommand shares: exit codes, output formats, where the inventory and service are.
 
-Exit codes: 0 success (or UP), 1 DOWN (``probe``, ``status``) or refused
-(``admin``), 2 bad usage or invalid config; ``status`` also exits 2 when the
-service cannot be reached.
+Exit codes, the same for every subcommand, so scripts can tell "the answer is no"
+from "I could not ask":
+
+====  ==========================================================================
+0     success; UP (``probe``), UP or DEGRADED (``status``)
+1     DOWN (``probe``, ``status``), or the service refused (``admin``: 401, 404, ...)
+2     bad usage or invalid inventory (argparse errors, ``check-config``, ``export``)
+3     unreachable: no answer from the service, or not an lbhealth answer
+====  ==========================================================================
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 
 from lbhealth.config import ConfigError
 
-EXIT_OK, EXIT_DOWN, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 2
+EXIT_OK, EXIT_DOWN, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 DEFAULT_URL = "http://127.0.0.1:8080"
+FORMATS = ("text", "json")
 
 
 def config_path(explicit: str | None, flag: str = "--config FILE") -> str:
@@ -26,3 +34,10 @@ def config_path(explicit: str | None, flag: str = "--config FILE") -> str:
 def service_url() -> str:
     """Where a running lbhealth is: ``$LBHEALTH_URL``, else the default listener."""
     return os.environ.get("LBHEALTH_URL", DEFAULT_URL)
+
+
+def add_format(parser: argparse.ArgumentParser) -> None:
+    """``--format text|json``: json prints one JSON document on stdout, for scripts."""
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )

@@ -1,8 +1,8 @@
 """The ``lbhealth`` command: one module per subcommand family, composed here.
 
 ``serve``/``demo`` (:mod:`.serve`), ``check-config``/``probe`` (:mod:`.check`),
-``status`` (:mod:`.status`), ``admin`` (:mod:`.admin`), ``export`` (:mod:`.export`).
-Exit codes: :mod:`lbhealth.cli.common`.
+``status`` (:mod:`.status`), ``admin`` (:mod:`.admin`), ``export`` (:mod:`.export`),
+``completion`` (:mod:`.completion`). Exit codes: :mod:`lbhealth.cli.common`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from lbhealth import __version__
-from lbhealth.cli import admin, check, export, serve, status
+from lbhealth.cli import admin, check, completion, export, serve, status
 from lbhealth.cli.common import EXIT_OK, EXIT_USAGE
 from lbhealth.config import ConfigError
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for family in (serve, check, status, admin, export):
         family.register(sub)
+    completion.register(sub, build_parser)
     return parser
 
 

@@ -8,6 +8,7 @@ import os
 import socket
 from typing import Any
 
+import shtab
 import uvicorn
 
 from lbhealth import __version__
@@ -105,7 +106,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Register ``serve`` and ``demo`` on the main parser's subcommands."""
     serve = sub.add_parser("serve", help="run the service")
-    serve.add_argument("--config", help="inventory file (default: $LBHEALTH_CONFIG)")
+    serve.add_argument(
+        "--config", help="inventory file (default: $LBHEALTH_CONFIG)"
+    ).complete = shtab.FILE
     serve.add_argument("--host", help="listen address (default: settings.host)")
     serve.add_argument("--port", type=int, help="listen port (default: settings.port)")
     serve.add_argument(

@@ -6,18 +6,27 @@ backend itself) and colours the states only on a terminal that wants colour:
 ``NO_COLOR`` set or output not a TTY means plain text, safe for pipes and logs.
 Whatever the URL answered is cleaned before it reaches the terminal: the only
 escape sequences printed are the colours chosen here.
+``--format json`` prints that view as the service sent it, for scripts; the
+exit code is the same either way (0 UP or DEGRADED, 1 DOWN, 3 unreachable).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Any
 
 import httpx
 
-from lbhealth.cli.common import EXIT_DOWN, EXIT_OK, EXIT_UNREACHABLE, service_url
+from lbhealth.cli.common import (
+    EXIT_DOWN,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    add_format,
+    service_url,
+)
 from lbhealth.cluster.table import cluster_table
 from lbhealth.text.clean import clean_data
 
@@ -48,8 +57,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_UNREACHABLE
-    view = clean_data(view, TERMINAL_CELL)
-    sys.stdout.write(cluster_table(view, colour=wants_colour()))
+    if args.format == "json":
+        print(json.dumps(view, indent=2))
+    else:
+        view = clean_data(view, TERMINAL_CELL)
+        sys.stdout.write(cluster_table(view, colour=wants_colour()))
     return EXIT_DOWN if view.get("status") == "DOWN" else EXIT_OK
 
 
@@ -62,4 +74,5 @@ def register(sub: Any) -> None:
         help="lbhealth base URL (default: $LBHEALTH_URL or %(default)s)",
     )
     status.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
+    add_format(status)
     status.set_defaults(func=cmd_status)

@@ -17,16 +17,34 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 
 from lbhealth.cluster.model import UP, ClusterView, cluster_view, pool
 from lbhealth.cluster.page import cluster_page, status_page
+from lbhealth.cluster.schemas import ClusterStatus, NodeHistory, Pool, UnknownRole
 from lbhealth.cluster.table import cluster_table
 from lbhealth.config import ROLES
 from lbhealth.core.engine import Engine
 from lbhealth.serve.answer import http_code, monitor_answer
-from lbhealth.serve.http import NO_STORE, ROLE_PREFIX, add_monitor_route, negotiate
+from lbhealth.serve.http import NO_STORE, ROLE_PREFIX, TextOnly, add_monitor_route, negotiate
+from lbhealth.serve.schemas import Responses, UnknownNode, answer
 from lbhealth.store.entries import AdminEntry
 from lbhealth.text.clean import MAX_NAME, clean_reason, quoted
 from lbhealth.verdict import NodeVerdict
 
 Format = Annotated[Literal["text", "json", "html"] | None, Query()]
+
+#: ``/health/role/{role}``: text first (what monitors get), JSON with ``?format=json``.
+ROLE: Responses = {
+    200: answer("at least min_up nodes of the role are UP", "UP 2/2 web nodes up (min 1)\n", Pool),
+    404: answer("no node has that role", "UNKNOWN: no node has role 'x'; ...\n", UnknownRole),
+    503: answer(
+        "fewer than min_up nodes of the role are UP",
+        "DOWN: 0/1 services nodes up (min 1); svc1 DOWN: ...\n",
+        Pool,
+    ),
+}
+#: ``/cluster``: a table by default, JSON or HTML when asked for.
+CLUSTER: Responses = {
+    200: answer("the cluster is UP or DEGRADED", "CLUSTER UP: ...\n", ClusterStatus, True),
+    503: answer("the cluster is DOWN", "CLUSTER DOWN: blocked at ...\n", ClusterStatus, True),
+}
 
 
 def min_up(current: Engine) -> dict[str, int]:
@@ -77,15 +95,13 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
         text = clean_reason(f"DOWN: {result.summary}; {down}")
         return PlainTextResponse(text + "\n", code, NO_STORE)
 
-    add_monitor_route(
-        router,
-        ROLE_PREFIX + "{role}",
-        role_health,
-        "role_health",
-        {200: "UP n/m <role> nodes up", 503: "DOWN: n/m ...", 404: "no node has that role"},
-    )
+    async def role_text(role: str, request: Request, format: TextOnly = None) -> Response:  # noqa: A002
+        """``UP n/m ...`` (200), ``DOWN: n/m ...`` (503), or no such role (404)."""
+        return await role_health(role, request, "text")
 
-    @router.get("/cluster", responses={200: {"content": {"text/plain": {}, "text/html": {}}}})
+    add_monitor_route(router, ROLE_PREFIX + "{role}", (role_health, role_text), "role_health", ROLE)
+
+    @router.get("/cluster", operation_id="get_cluster", response_class=Response, responses=CLUSTER)
     async def cluster(request: Request, format: Format = None) -> Response:  # noqa: A002
         """Roles in start order, the blocking tier and the user impact (503 when DOWN)."""
         _, result = await view()
@@ -98,15 +114,29 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
             return HTMLResponse(cluster_page(data, time.time()), code, NO_STORE)
         return PlainTextResponse(cluster_table(data), code, NO_STORE)
 
-    @router.get("/", response_class=HTMLResponse)
+    @router.get(
+        "/",
+        operation_id="get_status_page",
+        response_class=Response,
+        responses={200: answer("the status page", html=True)},
+    )
     async def status() -> HTMLResponse:
         """The status page: cluster view, every node, its checks and its changes."""
         verdicts, result = await view()
         history = {v.node: engine().history.of(v.node) for v in verdicts}
-        page = status_page(result.to_json(), [v.to_json() for v in verdicts], history, time.time())
+        nodes = [v.to_json() for v in verdicts]
+        page = status_page(result.to_json(), nodes, served(verdicts), history, time.time())
         return HTMLResponse(page, headers=NO_STORE)
 
-    @router.get("/history/{node}")
+    @router.get(
+        "/history/{node}",
+        operation_id="get_node_history",
+        response_class=Response,
+        responses={
+            200: answer("the node's verdict changes, oldest first", model=NodeHistory),
+            404: answer("no such node", model=UnknownNode),
+        },
+    )
     async def history(node: str) -> JSONResponse:
         """The node's last verdict changes, oldest first."""
         current = engine()

@@ -1,11 +1,15 @@
 """The HTML status page (``GET /``) and the HTML cluster view (``GET /cluster``).
 
-One self-contained document: inline CSS, no scripts, no external assets (the
-page must work on an isolated operations network and may not leak requests),
-refreshed by ``<meta http-equiv=refresh>``. Every value that comes from the
-inventory or a backend (names, reasons quoting error pages) is escaped.
+One self-contained document: inline CSS, an inline favicon, no external assets
+(the page must work on an isolated operations network and may not leak
+requests), refreshed by ``<meta http-equiv=refresh>``. Every value that comes
+from the inventory or a backend (names, reasons quoting error pages) is escaped.
 Layout is a fluid grid with ``clamp()`` sizes, readable on a phone and on a
-wall screen alike.
+wall screen alike; below 40em the tiers table stacks, so nothing scrolls
+sideways at phone width. Nodes that need attention come first (DOWN, MAINT,
+DRAIN, then UP). One small inline script keeps the details a reader opened or
+closed as they were across the refresh (in ``sessionStorage``); without it the
+page works the same, with details opened for nodes not UP.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from lbhealth.cluster.table import utc
 from lbhealth.core.history import Change
@@ -37,21 +42,53 @@ td,th{text-align:left;padding:.3em .5em;border-bottom:1px solid var(--line);vert
 .reason{overflow-wrap:anywhere}
 ul{margin:.2em 0;padding-left:1.2em}
 .scroll{overflow-x:auto}.badge,.nowrap{white-space:nowrap}
+h3,td{overflow-wrap:anywhere}
+@media (max-width:40em){
+#tiers tr:first-child{display:none}
+#tiers tr{display:block;border-bottom:1px solid var(--line);padding:.3em 0}
+#tiers td{display:inline-block;border:0;padding:.1em .3em}
+#tiers td:last-child{display:block}
+}
 """
+
+#: Cards of nodes needing attention first: not serving, in maintenance, draining, then UP.
+ORDER = {"DOWN": 0, "MAINT": 1, "DRAIN": 2, "UP": 3}
+_COLOURS = {"UP": "#1a7f37", "DEGRADED": "#9a6700", "DOWN": "#cf222e"}
+
+#: Keeps opened (and closed) details as the reader left them across the refresh.
+_KEEP_DETAILS = (
+    "<script>(function(){var k='lbhealth-details',s={};"
+    "try{s=JSON.parse(sessionStorage.getItem(k)||'{}')}catch(e){}"
+    "document.querySelectorAll('details[id]').forEach(function(d){"
+    "if(d.id in s)d.open=s[d.id];"
+    "d.addEventListener('toggle',function(){s[d.id]=d.open;"
+    "try{sessionStorage.setItem(k,JSON.stringify(s))}catch(e){}})})})()</script>"
+)
+
+
+def favicon_href(status: str | None) -> str:
+    """An inline SVG icon, coloured by the cluster's state (grey when there is none)."""
+    colour = _COLOURS.get(status or "", "#57606a")
+    svg = (
+        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'>"
+        f"<circle cx='8' cy='8' r='7' fill='{colour}'/></svg>"
+    )
+    return "data:image/svg+xml," + quote(svg)
 
 
 def _badge(status: str) -> str:
     return f'<span class="badge {escape(status)}">{escape(status)}</span>'
 
 
-def _document(title: str, body: str, now: float) -> str:
+def _document(title: str, status: str, body: str, now: float) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
         f'<meta http-equiv=refresh content="{REFRESH_SECONDS}">'
+        f'<link rel=icon href="{favicon_href(status)}">'
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
         f"{body}<p class=meta>Generated {escape(utc(now))}; refreshes every"
-        f" {REFRESH_SECONDS}s.</p></body></html>\n"
+        f" {REFRESH_SECONDS}s.</p>{_KEEP_DETAILS}</body></html>\n"
     )
 
 
@@ -86,10 +123,11 @@ def cluster_section(view: Mapping[str, Any]) -> str:
 
 
 def cluster_page(view: Mapping[str, Any], now: float) -> str:
-    return _document(f"lbhealth cluster: {view['status']}", cluster_section(view), now)
+    status = str(view["status"])
+    return _document(f"lbhealth cluster: {status}", status, cluster_section(view), now)
 
 
-def _history(changes: Sequence[Change]) -> str:
+def _history(node: str, changes: Sequence[Change]) -> str:
     """The node's changes, newest first; opened while the node is DOWN."""
     if not changes:
         return ""
@@ -100,10 +138,16 @@ def _history(changes: Sequence[Change]) -> str:
         for c in reversed(changes)
     )
     opened = " open" if changes[-1].status.value != "UP" else ""
-    return f"<details{opened}><summary>Changes ({len(changes)})</summary><ul>{items}</ul></details>"
+    return (
+        f'<details id="changes-{escape(node)}"{opened}><summary>Changes ({len(changes)})'
+        f"</summary><ul>{items}</ul></details>"
+    )
 
 
-def _node_card(node: Mapping[str, Any], changes: Sequence[Change]) -> str:
+def _node_card(
+    node: Mapping[str, Any], served: tuple[str, str] | None, changes: Sequence[Change]
+) -> str:
+    """A node's card: the state monitors are served (DRAIN, MAINT override UP), its checks."""
     checks = "".join(
         f"<tr><td>{escape(c['name'])}</td><td>{_badge(c['status'])}</td>"
         f"<td class=reason>{escape(c['reason'])}<br><small>{escape(c['kind'])}"
@@ -111,24 +155,41 @@ def _node_card(node: Mapping[str, Any], changes: Sequence[Change]) -> str:
         for c in node["checks"]
     )
     since = f"since {escape(utc(changes[-1].at))}" if changes else ""
-    reason = f"<p class=reason>{escape(node['reason'])}</p>" if node["reason"] else ""
+    status, why = served or (node["status"], node["reason"])
+    verdict = f" &middot; verdict {escape(node['status'])}" if served else ""
+    reason = f"<p class=reason>{escape(why)}</p>" if why else ""
     return (
         f'<div class=card id="node-{escape(node["node"])}"><h3>{escape(node["node"])}'
-        f" {_badge(node['status'])}</h3><div class=meta>{escape(node['role'] or 'no role')}"
-        f" &middot; {since}</div>{reason}<table>{checks}</table>{_history(changes)}</div>"
+        f" {_badge(status)}</h3><div class=meta>{escape(node['role'] or 'no role')}"
+        f"{verdict} &middot; {since}</div>{reason}<table>{checks}</table>"
+        f"{_history(node['node'], changes)}</div>"
     )
 
 
 def status_page(
     view: Mapping[str, Any],
     nodes: Iterable[Mapping[str, Any]],
+    served: Mapping[str, tuple[str, str]],
     history: Mapping[str, Sequence[Change]],
     now: float,
 ) -> str:
-    """The whole status page: cluster view, then one card per node."""
-    cards = "".join(_node_card(n, history.get(n["node"], ())) for n in nodes)
+    """The whole status page: cluster view, then one card per node, problems first.
+
+    ``served`` holds the nodes whose served state differs from their verdict
+    (DRAIN, MAINT) with its reason; the order is otherwise the inventory's.
+    """
+
+    def shown(node: Mapping[str, Any]) -> int:
+        status = served[node["node"]][0] if node["node"] in served else node["status"]
+        return ORDER.get(status, 0)
+
+    cards = "".join(
+        _node_card(n, served.get(n["node"]), history.get(n["node"], ()))
+        for n in sorted(nodes, key=shown)
+    )
     body = (
         f"<h1>lbhealth</h1>{cluster_section(view)}"
         f"<h2>Nodes</h2><div class=grid id=nodes>{cards}</div>"
     )
-    return _document(f"lbhealth: cluster {view['status']}", body, now)
+    status = str(view["status"])
+    return _document(f"lbhealth: cluster {status}", status, body, now)

@@ -6,10 +6,13 @@ cannot answer the same request differently.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from lbhealth.serve.schemas import Responses, without_json
 
 #: Health answers must never be served from a cache between lbhealth and the monitor.
 NO_STORE = {"cache-control": "no-store"}
@@ -18,6 +21,13 @@ NO_STORE = {"cache-control": "no-store"}
 MONITOR_METHODS = ("GET", "HEAD", "OPTIONS")
 
 Format = Literal["text", "json", "html"]
+
+#: ``?format=`` on HEAD and OPTIONS: those always answer plain text, so only ``text`` is
+#: valid; anything else is a 422 naming the field, as on GET.
+TextOnly = Annotated[
+    Literal["text"] | None,
+    Query(description="HEAD and OPTIONS always answer plain text; GET takes json too"),
+]
 
 #: Where monitors ask about one node (``/health/{node}``) and about a role's pool.
 HEALTH_PREFIX = "/health/"
@@ -40,23 +50,27 @@ def negotiate(explicit: str | None, accept: str, html: bool = False) -> Format:
 def add_monitor_route(
     router: APIRouter,
     path: str,
-    endpoint: Callable[..., Any],
-    name: str,
-    descriptions: Mapping[int, str],
+    endpoints: tuple[Callable[..., Any], Callable[..., Any]],
+    operation: str,
+    responses: Responses,
 ) -> None:
-    """Register ``endpoint`` for every monitor method, one OpenAPI operation each.
+    """Register a monitor route: ``GET`` with content negotiation, ``HEAD``/``OPTIONS`` text.
 
-    One operation per method, because OpenAPI wants unique operation ids.
+    ``endpoints`` is (the negotiating endpoint, the plain-text one, which takes a
+    :data:`TextOnly` ``format``). Monitors send HEAD and OPTIONS and read the
+    status and the first word, so those methods answer plain text whatever the
+    ``Accept`` header, and are documented without JSON answers (HEAD: without a
+    body). One operation per method, as OpenAPI
+    wants unique operation ids: ``get_<operation>``, ``head_<operation>``,
+    ``options_<operation>``.
     """
-    responses: dict[int | str, dict[str, Any]] = {
-        code: {"description": text, "content": {"text/plain": {}}}
-        for code, text in descriptions.items()
-    }
+    negotiating, text = endpoints
     for method in MONITOR_METHODS:
         router.add_api_route(
             path,
-            endpoint,
+            negotiating if method == "GET" else text,
             methods=[method],
-            operation_id=f"{name}_{method.lower()}",
-            responses=responses,
+            operation_id=f"{method.lower()}_{operation}",
+            response_class=Response,  # no default body: ``responses`` documents each one
+            responses=responses if method == "GET" else without_json(responses, method != "HEAD"),
         )

@@ -45,3 +45,28 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "lbhealth.multiPod" -}}
 {{- if or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1) }}true{{ end }}
 {{- end }}
+
+{{/* The pod's ServiceAccount: the one created, or the one named, or the namespace's default. */}}
+{{- define "lbhealth.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "lbhealth.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+A checksum of the admin token's Secret, so that a new token rolls the pods (the token is
+read from the environment at start). The chart's own Secret: from its rendered manifest.
+An existing Secret: from its data as the cluster holds it, read with `lookup` when Helm
+renders against the cluster (install, upgrade); `helm template` has no cluster, and the
+checksum is then that of an empty object.
+*/}}
+{{- define "lbhealth.secretChecksum" -}}
+{{- if .Values.admin.existingSecret }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace .Values.admin.existingSecret }}
+{{- get $existing "data" | default dict | toJson | sha256sum }}
+{{- else if .Values.admin.token }}
+{{- include (print $.Template.BasePath "/secret.yaml") . | sha256sum }}
+{{- end }}
+{{- end }}
