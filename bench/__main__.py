@@ -8,7 +8,11 @@ Prints, in one run on one machine:
   (wrk when installed, else ``bench.load``) over loopback;
 - backend probes per check during that run versus monitor requests;
 - peak RSS of lbhealth with 10, 100 and 1000 configured nodes, and the CPU its
-  scheduler uses at a 5 s interval against fast backends.
+  scheduler uses at a 5 s interval against fast backends;
+- every monitor poll's answer and the worst latency during a 1,500-connection
+  flood from another loopback address (``bench.flood``);
+- CPU ms per probe for lbhealth and blackbox_exporter on a small and a large
+  page served by nginx (``bench.probe_cost``).
 
 Each server runs in its own process (uvicorn, httptools, uvloop, one worker);
 the simulated backends run in this one.
@@ -21,32 +25,22 @@ import asyncio
 import os
 import platform
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
-import yaml
-
+from bench.flood import bench_flood
 from bench.load import LoadResult, run_load
+from bench.probe_cost import bench_probe_cost
+from bench.procs import cpu_seconds, free_port, lbhealth, process
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
 
 LOAD_INTERVAL = 1.0
 STEADY_INTERVAL = 5.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Backends:
@@ -73,49 +67,6 @@ class Backends:
     def close(self) -> None:
         self._run(self.server.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
-
-
-@contextmanager
-def process(command: list[str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    """Run a server until the block ends; wait until ``ready_url`` answers 200."""
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{command} exited with {proc.returncode}")
-            try:
-                if httpx.get(ready_url, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{ready_url} not ready")
-            time.sleep(0.05)
-        yield proc
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-@contextmanager
-def lbhealth(
-    inventory: dict[str, Any], workers: int = 1
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp, "inventory.yaml")
-        path.write_text(yaml.safe_dump(inventory))
-        command = [sys.executable, "-m", "lbhealth", "serve", "--config", str(path)]
-        base = f"http://127.0.0.1:{port}"
-        command += ["--port", str(port), "--workers", str(workers)]
-        with process(command, f"{base}/readyz") as proc:
-            yield base, proc
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -194,6 +145,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--nodes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--cpu-window", type=float, default=10, help="seconds of CPU sampling")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--flood-connections", type=int, default=1500)
+    parser.add_argument("--cost-window", type=float, default=10, help="seconds per CPU figure")
     return parser.parse_args(argv)
 
 
@@ -209,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         bench_requests(backends, args, tool)
         bench_scale(backends, args)
+        bench_flood(backends.inventory(1, LOAD_INTERVAL), args.duration, args.flood_connections)
+        bench_probe_cost(args.cost_window)
     finally:
         backends.close()
 
