@@ -171,6 +171,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     # Deadlines.
 
     def _enter(self, phase: str) -> None:
+        if self._refused:
+            return  # closing: only the linger timer runs
         self._phase = phase
         self._since = self.loop.time()
         due = self._since + (self._deadlines.idle if phase == IDLE else self._deadlines.request)
