@@ -9,6 +9,10 @@ Prints, in one run on one machine:
 - backend probes per check during that run versus monitor requests;
 - peak RSS of lbhealth with 10, 100 and 1000 configured nodes, and the CPU its
   scheduler uses at a 5 s interval against fast backends (probe process included);
+- every monitor poll's answer and the worst latency during a 1,500-connection
+  flood from another loopback address (``bench.flood``);
+- CPU ms per probe for lbhealth and blackbox_exporter on a small and a large
+  page served by nginx (``bench.probe_cost``);
 - a monitor's p50/p99 alone and under 100 probes/s of 350 KB pages, and the share
   of scheduled probes done (``bench.isolation``);
 - detection time through a real HAProxy, via lbhealth and direct (``bench.detection``).
@@ -27,14 +31,18 @@ import sys
 import time
 from collections.abc import Sequence
 
-from bench.common import Backends, cpu_seconds, free_port, lbhealth, peak_rss_mb, process
+from bench.backends import Backends
 from bench.detection import detection_runs, report
+from bench.flood import bench_flood
 from bench.isolation import bench_isolation
 from bench.load import LoadResult, run_load
+from bench.probe_cost import bench_probe_cost
+from bench.procs import free_port, lbhealth, peak_rss_mb, process, tree_cpu_seconds
 from lbhealth.demo.cluster import JBOSS_WELCOME
 
 LOAD_INTERVAL = 1.0
 STEADY_INTERVAL = 5.0
+PARTS = ["requests", "scale", "flood", "cost", "isolation", "detection"]
 
 
 def row(name: str, result: LoadResult) -> str:
@@ -91,9 +99,9 @@ def bench_scale(backends: Backends, args: argparse.Namespace) -> None:
     for nodes in args.nodes:
         with lbhealth(backends.inventory(nodes, STEADY_INTERVAL)) as (_, proc):
             time.sleep(min(2.0, args.cpu_window))
-            cpu_before, start = cpu_seconds(proc.pid), time.monotonic()
+            cpu_before, start = tree_cpu_seconds(proc.pid), time.monotonic()
             time.sleep(args.cpu_window)
-            cpu = (cpu_seconds(proc.pid) - cpu_before) / (time.monotonic() - start) * 100
+            cpu = (tree_cpu_seconds(proc.pid) - cpu_before) / (time.monotonic() - start) * 100
             print(f"  {nodes:>6} {peak_rss_mb(proc.pid):>12.1f} {cpu:>28.1f}", flush=True)
     print("  targets with 1000 nodes: RSS < 150 MB, scheduler CPU < 25 %")
 
@@ -128,11 +136,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--nodes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--cpu-window", type=float, default=10, help="seconds of CPU sampling")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--flood-connections", type=int, default=1500)
+    parser.add_argument("--cost-window", type=float, default=10, help="seconds per CPU figure")
     parser.add_argument("--detection-runs", type=int, default=5)
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=["requests", "scale", "isolation", "detection"],
+        choices=PARTS,
         help="run these parts only",
     )
     return parser.parse_args(argv)
@@ -146,16 +156,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         f" {platform.system()} {platform.release()}, Python {platform.python_version()}",
         flush=True,
     )
-    parts = set(args.only or ["requests", "scale", "isolation", "detection"])
-    if parts & {"requests", "scale"}:
+    parts = set(args.only or PARTS)
+    if parts & {"requests", "scale", "flood"}:
         backends = Backends(max(args.load_nodes, *args.nodes))
         try:
             if "requests" in parts:
                 bench_requests(backends, args, tool)
             if "scale" in parts:
                 bench_scale(backends, args)
+            if "flood" in parts:
+                inventory = backends.inventory(1, LOAD_INTERVAL)
+                bench_flood(inventory, args.duration, args.flood_connections)
         finally:
             backends.close()
+    if "cost" in parts:
+        bench_probe_cost(args.cost_window)
     if "isolation" in parts:
         bench_isolation(args.duration, 16, tool)
     if "detection" in parts:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bench.common import Backends, lbhealth
+from bench.backends import Backends
 from bench.load import LoadResult, run_load
+from bench.procs import lbhealth
 from lbhealth.demo.cluster import JSP_LOGIN
 from lbhealth.demo.simserver import Page
 

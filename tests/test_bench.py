@@ -48,6 +48,7 @@ def test_parse_wrk_rejects_unexpected_output() -> None:
 def test_bench_tiny_mode_prints_every_figure() -> None:
     command = [sys.executable, "-m", "bench", "--duration", "1", "--connections", "4"]
     command += ["--load", "python", "--load-nodes", "3", "--nodes", "2", "5", "--cpu-window", "1"]
+    command += ["--flood-connections", "150", "--cost-window", "1"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -61,7 +62,13 @@ def test_bench_tiny_mode_prints_every_figure() -> None:
         "--workers 2:",
         "peak RSS MB",
         "scheduler CPU",
+        "polls answered 200 within 1 s",
+        "closed by lbhealth",
+        "CPU ms per probe",
     ):
         assert figure in out, out
+    assert [line.split()[0] for line in out.splitlines() if line.startswith("  small ")] == [
+        "small"
+    ]
     table = out.split("scheduler CPU % of one core\n", 1)[1].splitlines()
     assert [line.split()[0] for line in table[:2]] == ["2", "5"]

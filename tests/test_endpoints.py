@@ -209,7 +209,14 @@ def test_single_flight_500_concurrent_requests_one_probe(
     backend = sim(
         {"/": Page(200, [("Server", "Microsoft-IIS/10.0")], b"<html>IIS</html>", hold=gate)}
     )
-    lb = lbhealth_server(one_node(backend.url(), mode="on-demand", cache_ttl=2, timeout=30))
+    # 500 connections from one address: above the default per-client limit (100).
+    settings = {
+        "mode": "on-demand",
+        "cache_ttl": 2,
+        "timeout": 30,
+        "max_connections_per_client": 500,
+    }
+    lb = lbhealth_server(one_node(backend.url(), **settings))
     while httpx.get(f"{lb.url}/readyz").status_code != 200:
         time.sleep(0.05)
     assert backend.hits["/"] == 1  # the warm-up probe

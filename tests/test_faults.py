@@ -50,6 +50,10 @@ PLAIN: dict[str, faults.Fault] = {
     "/headers-200k": faults.respond(
         faults.head("200 OK", *[f"X-Pad-{i}: {'a' * 1000}" for i in range(200)]) + BODY
     ),
+    "/header-line-200k": faults.respond(b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 200_000),
+    "/body-until-close": faults.respond(
+        b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + BODY
+    ),
     "/one-gib": faults.endless_body,
     "/gzip-bomb": faults.gzip_bomb(),
     "/bad-chunk-size": faults.respond(
@@ -98,6 +102,9 @@ CASES = [
     Case("invalid-status-line", "invalid HTTP from backend: illegal status line"),
     Case("headers-70k", "response headers larger than the 65536-byte cap"),
     Case("headers-200k", "response headers larger than the 65536-byte cap"),
+    Case("header-line-200k", "response headers larger than the 65536-byte cap"),
+    # No Content-Length: the body ends with the connection (HTTP/1.0), and is judged.
+    Case("body-until-close", "body does not match expect /absent/", {"expect": "absent"}),
     Case("one-gib", "body larger than the 65536-byte cap"),
     Case("gzip-bomb", "body larger than the 65536-byte cap"),
     Case("bad-chunk-size", "invalid HTTP from backend: illegal chunk header"),

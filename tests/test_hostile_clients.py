@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -131,52 +129,7 @@ def test_no_endpoint_takes_a_target_parameter() -> None:
     assert not names & URLISH
 
 
-def idle_sockets(port: int, count: int, stack: ExitStack, send: bytes = b"") -> list[socket.socket]:
-    socks = []
-    for _ in range(count):
-        sock = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
-        if send:
-            sock.sendall(send)
-        socks.append(sock)
-    return socks
-
-
-def test_idle_and_slow_clients_do_not_stop_others_being_served(
-    served: tuple[Running, SimServer],
-) -> None:
-    lb, _ = served
-    with ExitStack() as stack:
-        idle_sockets(lb.port, 200, stack)  # connect, send nothing
-        # Slowloris: half a request head each, never finished.
-        idle_sockets(lb.port, 100, stack, b"GET /health/web1 HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-        response = httpx.get(f"{lb.url}/health/web1", timeout=5)
-        assert response.status_code == 200 and response.text == "UP\n"
-
-
-def test_idle_keep_alive_connections_are_closed_after_the_timeout(
-    sim: Sim, lbhealth_server: Serve
-) -> None:
-    lb = lbhealth_server(one_node(sim({"/": IIS_WELCOME}).url(), keep_alive_timeout=1))
-    with socket.create_connection(("127.0.0.1", lb.port), timeout=10) as sock:
-        sock.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
-        start = time.monotonic()
-        assert sock.recv(65536) == b""  # closed by lbhealth, not by us
-        assert time.monotonic() - start <= 1 + 2  # the timeout plus a margin
-
-
-def test_connections_past_max_connections_get_503_not_a_hang(
-    sim: Sim, lbhealth_server: Serve
-) -> None:
-    lb = lbhealth_server(one_node(sim({"/": IIS_WELCOME}).url(), max_connections=20))
-    with ExitStack() as stack:
-        idle_sockets(lb.port, 25, stack)
-        answer = raw_request(
-            lb.port, b"GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-    assert status_of(answer) == 503
-    # Once the idle sockets are gone, service resumes.
-    assert httpx.get(f"{lb.url}/livez", timeout=5).status_code == 200
+# Idle, slow and flooding clients, connection limits and body caps: tests/test_client_limits.py.
 
 
 @pytest.mark.parametrize("size", [100_000, 2_000_000])
@@ -190,7 +143,7 @@ def test_oversized_request_heads_are_refused_cleanly(
         answer = raw_request(lb.port, request)
     except (BrokenPipeError, ConnectionResetError):
         answer = b""  # refused before we finished sending: also clean
-    # 400 from lbhealth.app.protocol's cap; httptools alone would buffer any size.
+    # 400 from lbhealth.app.server's cap; httptools alone would buffer any size.
     assert answer == b"" or status_of(answer) == 400
     assert b"larger than 65536 bytes" in answer or not answer
     assert httpx.get(f"{lb.url}/health/web1", timeout=5).status_code == 200

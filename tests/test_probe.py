@@ -95,3 +95,35 @@ def test_followed_redirect_body_is_never_read(sim: Sim, bg: BackgroundLoop) -> N
     assert obs.answer is not None and obs.answer.body == b"ok"  # type: ignore[attr-defined]
     assert backend.hits["/next"] == 1
     assert peak < 16 * 1024 * 1024, f"peak {peak} bytes while following a redirect"
+
+
+def test_url_credentials_are_sent_as_basic_auth(sim: Sim, bg: BackgroundLoop) -> None:
+    backend = sim({"/": Page(200, [], b"ok")})
+    probe(bg, backend.url().replace("://", "://admin:p%40ss@"))
+    # base64("admin:p@ss"): the form text/redact.py masks when a page echoes it.
+    assert backend.last_headers["/"]["authorization"] == "Basic YWRtaW46cEBzcw=="
+
+
+def test_each_probe_is_a_new_client_without_earlier_cookies(sim: Sim, bg: BackgroundLoop) -> None:
+    page = Page(200, [("Set-Cookie", "JSESSIONID=abc123; Path=/")], b"ok")
+    backend = sim({"/": page})
+    for _ in range(2):
+        obs = probe(bg, backend.url())
+        assert obs.answer.status == 200  # type: ignore[attr-defined]
+        seen = backend.last_headers["/"]
+        assert seen["connection"] == "close" and "cookie" not in seen
+
+
+def test_a_redirect_chain_carries_its_cookies_and_drops_credentials_off_origin(
+    sim: Sim, bg: BackgroundLoop
+) -> None:
+    other = sim({"/away": Page(200, [], b"elsewhere")}, host="127.0.0.2")
+    login = Page(302, [("Location", "/app"), ("Set-Cookie", "JSESSIONID=s1; Path=/")], b"")
+    backend = sim({"/": login, "/app": Page(302, [("Location", other.url("/away"))], b"")})
+    obs = probe(bg, backend.url().replace("://", "://u:secret-pw@"), follow_redirects=True)
+    assert obs.answer.body == b"elsewhere"  # type: ignore[attr-defined]
+    assert backend.last_headers["/app"]["cookie"] == "JSESSIONID=s1"
+    assert "authorization" in backend.last_headers["/app"]
+    away = other.last_headers["/away"]
+    assert "authorization" not in away and "cookie" not in away
+    assert away["host"] == f"127.0.0.2:{other.port}"

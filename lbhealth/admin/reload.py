@@ -29,7 +29,7 @@ from lbhealth.store.state_file import read_state_file
 log = logging.getLogger("lbhealth.reload")
 
 #: Settings used only when lbhealth starts: the listener, the agent-check listener,
-#: logging, uvicorn's connection limits, the size of the history buffers, and whether
+#: logging, the client connection limits, the size of the history buffers, and whether
 #: probes run in a child process.
 RESTART_ONLY = (
     "host",
@@ -38,7 +38,9 @@ RESTART_ONLY = (
     "log_level",
     "access_log",
     "max_connections",
+    "max_connections_per_client",
     "keep_alive_timeout",
+    "request_timeout",
     "history_size",
     "probe_process",
 )

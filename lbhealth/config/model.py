@@ -87,11 +87,18 @@ class Settings(BaseSettings):
     )
     max_probes: int = Field(64, ge=1, description="probes in flight at most, all backends")
     max_probes_per_host: int = Field(4, ge=1, description="probes in flight at most, per host")
+    # Client limits (docs/endpoints.md, "Client-side limits"): lbhealth/app/server.py.
     max_connections: int = Field(
-        1000, ge=1, description="open client connections before new requests get uvicorn's 503"
+        1000, ge=1, description="open client connections; at it the busiest client loses one"
+    )
+    max_connections_per_client: int = Field(
+        100, ge=1, description="open connections of one client address; past it they are closed"
     )
     keep_alive_timeout: Duration = Field(
-        5.0, gt=0, description="seconds an idle keep-alive client connection is kept open"
+        5.0, gt=0, description="seconds a connection waiting for a request is kept open"
+    )
+    request_timeout: Duration = Field(
+        10.0, gt=0, description="seconds a client has to send a whole request (head and body)"
     )
     access_log: bool = Field(False, description="log one line per request served")
 

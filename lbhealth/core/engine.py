@@ -16,14 +16,12 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
-import httpx
-
 from lbhealth.config import Inventory
 from lbhealth.core.checks import Check, build_checks, internal_failure, judge, not_probed_yet, stale
 from lbhealth.core.flap import Flap
 from lbhealth.core.history import History
 from lbhealth.core.limits import limit_settings, limits_for
-from lbhealth.probe import Observation, new_client, probe_http, probe_tcp
+from lbhealth.probe import Observation, ProbeClient, new_client, probe_http, probe_tcp
 from lbhealth.store.verdicts import Key, VerdictStore
 from lbhealth.verdict import CheckResult, NodeVerdict, Status, aggregate
 
@@ -53,7 +51,7 @@ class Engine:
         #: Bounds the probes of both modes (the scheduler's and on-demand ones).
         self.limits = limits_for(inventory)
         self._inflight: dict[Key, asyncio.Future[CheckResult]] = {}
-        self._clients: dict[bool | str, httpx.AsyncClient] = {}
+        self._clients: dict[bool | str, ProbeClient] = {}
         #: The most recent result of every check that has run at least once.
         self.verdicts = VerdictStore(clock)
         #: The last verdict changes of every node.
@@ -79,7 +77,7 @@ class Engine:
             if c.key not in self.verdicts
         ]
 
-    def _client(self, check: Check) -> httpx.AsyncClient:
+    def _client(self, check: Check) -> ProbeClient:
         profile = check.tls_profile
         client = self._clients.get(profile)
         if client is None:

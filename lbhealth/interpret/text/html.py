@@ -92,6 +92,22 @@ _BREAKS = frozenset(
 )
 _CONTAINERS = ("table", "pre", "body", "html")
 _NEWLINES = re.compile(r"\n\s+")
+#: A closed table row of closed cells holding plain text (no markup, entity or
+#: comment), as most rows of a large report are, with the whitespace after it.
+#: Read in one match, it gives exactly what its dozen tokens would (whitespace
+#: between its tags, and after it, is never visible) at a fraction of the cost.
+_SIMPLE_ROW = re.compile(
+    r"<tr(?![\w:-])[^<>]*>(?:\s*<t[dh](?![\w:-])[^<>]*>[^<&]*</t[dh]\s*>)*\s*</tr\s*>\s*", re.I
+)
+_SIMPLE_CELL = re.compile(r"<t[dh](?![\w:-])[^<>]*>([^<&]*)<", re.I)
+_DATA_CELL = re.compile(r"<td", re.I)
+
+
+def _cell_text(raw: str) -> str:
+    """A cell's text: each line's whitespace collapsed, empty lines dropped."""
+    if "\n" not in raw:
+        return " ".join(raw.split())
+    return "\n".join(t for t in (" ".join(p.split()) for p in raw.split("\n")) if t)
 
 
 class _Reader:
@@ -154,9 +170,35 @@ class _Reader:
 
     def end_cell(self) -> None:
         if self.cell is not None and self.row is not None:
-            raw = "".join(self.cell).split("\n")
-            self.row.append("\n".join(t for t in (" ".join(p.split()) for p in raw) if t))
+            self.row.append(_cell_text("".join(self.cell)))
         self.cell = None
+
+    def simple_rows(self, text: str, pos: int) -> int:
+        """Read the :data:`_SIMPLE_ROW` rows from ``pos`` on; the position after them.
+
+        Near a reading limit it reads nothing more, so that the limit falls
+        where the token-by-token reading puts it.
+        """
+        start = pos
+        table = (self.tables[-1] if self.tables else 0) or -1
+        while (match := _SIMPLE_ROW.match(text, pos)) is not None:
+            row = match.group()
+            tags = row.count("<")
+            if self.title is not None or self.tags + tags >= MAX_TAGS:
+                break
+            if len(self.rows) + 2 >= MAX_ROWS:
+                break
+            if pos == start:
+                self.end_row()
+                self.flush_line()
+            self.tags += tags
+            cells = [_cell_text(raw) for raw in _SIMPLE_CELL.findall(row)]
+            if any(cells):
+                self.rows.append(Row(tuple(cells), table, _DATA_CELL.search(row) is None))
+                line = "\t".join(cells)
+                self.lines.append(line.replace("\n", " ") if "\n" in line else line)
+            pos = match.end()
+        return pos
 
     def end_row(self) -> None:
         self.end_cell()
@@ -232,7 +274,11 @@ def read_page(answer: Answer) -> Page:
     """Decode and read an answer's body; never raises."""
     source = decode(answer.body, answer.header("Content-Type"))
     reader = _Reader()
-    text = source.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = source
+    if "\r" in text:  # a scan for one character costs far less than a replacing pass
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        text = text.replace("\x00", "")
     pos, end = 0, len(text)
     while pos < end and not reader.spill:
         if reader.full:
@@ -255,6 +301,11 @@ def read_page(answer: Answer) -> Page:
             continue
         name = name.lower()
         closing = bool(match.group(2))
+        if name == "tr" and not closing:
+            after = reader.simple_rows(text, match.start())
+            if after > match.start():
+                pos = after
+                continue
         if name in _RAW_END and not closing:
             raw_end = _RAW_END[name].search(text, pos)
             pos = end if raw_end is None else raw_end.end()

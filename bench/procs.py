@@ -1,15 +1,16 @@
-"""What the benchmark's parts share: free ports, counting backends, lbhealth and other servers
-run as processes, CPU and memory readings from /proc."""
+"""Processes the benchmark runs and measures: servers on loopback, lbhealth, their CPU time.
+
+Every server runs in its own process, so that its CPU time is its own and the
+load generator or the flood never shares its event loop.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,40 +20,11 @@ from typing import Any
 import httpx
 import yaml
 
-from lbhealth.demo.cluster import IIS_WELCOME
-from lbhealth.demo.simserver import Page, SimServer
-
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-class Backends:
-    """One counting SimServer on a background loop, one path per check."""
-
-    def __init__(self, paths: int, extra: dict[str, Page] | None = None) -> None:
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        pages = {f"/{i}": IIS_WELCOME for i in range(paths)} | (extra or {})
-        self.server = self._run(SimServer(pages).start())
-
-    def _run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
-
-    def inventory(self, nodes: int, interval: float) -> dict[str, Any]:
-        return {
-            "settings": {"interval": interval, "log_level": "warning"},
-            "nodes": {
-                f"n{i}": {"checks": [{"kind": "iis", "url": self.server.url(f"/{i}")}]}
-                for i in range(nodes)
-            },
-        }
-
-    def close(self) -> None:
-        self._run(self.server.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 @contextmanager
@@ -82,7 +54,6 @@ def process(command: list[str], ready_url: str) -> Iterator[subprocess.Popen[byt
 def lbhealth(
     inventory: dict[str, Any], workers: int = 1
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``lbhealth serve`` on ``inventory`` until the block ends; ready when it yields."""
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp, "inventory.yaml")
@@ -94,27 +65,29 @@ def lbhealth(
             yield base, proc
 
 
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and all its live descendants (workers, probe processes)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0.0, [pid]
     while todo:
         current = todo.pop()
-        found.append(current)
-        path = Path(f"/proc/{current}/task/{current}/children")
-        if path.exists():
-            todo += [int(child) for child in path.read_text().split()]
-    return found
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time of a process and all its descendants (the probe process included)."""
-    total = 0
-    for each in _descendants(pid):
         try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
+            total += cpu_seconds(current)
+        except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        todo.extend(children.get(current, ()))
+    return total
 
 
 def peak_rss_mb(pid: int) -> float:
