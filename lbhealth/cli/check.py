@@ -13,12 +13,17 @@ from lbhealth.config.explain import explain
 from lbhealth.core.engine import Engine
 
 
+def count(number: int, noun: str) -> str:
+    """``1 node``, ``2 nodes``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
-    inventory = load_inventory(config_path(args.file, "FILE"))
+    inventory = load_inventory(config_path(args.file, "the file (lbhealth check-config FILE)"))
     checks = sum(len(n.checks) for n in inventory.nodes.values())
     roles = sorted({n.role for n in inventory.nodes.values() if n.role})
     print(
-        f"OK: {inventory.source}: {len(inventory.nodes)} nodes, {checks} checks"
+        f"OK: {inventory.source}: {count(len(inventory.nodes), 'node')}, {count(checks, 'check')}"
         + (f", roles: {', '.join(roles)}" if roles else "")
     )
     if args.explain:

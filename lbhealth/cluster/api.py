@@ -71,10 +71,12 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
         code = http_code(result.status)
         if as_json:
             return JSONResponse(result.to_json(), code, NO_STORE)
-        if code == 200:
+        if result.status == UP:
             return PlainTextResponse(f"UP {result.summary}\n", code, NO_STORE)
+        # The first word is the JSON's status: DEGRADED (still 200) or DOWN (503).
+        first = "DOWN:" if code != 200 else result.status
         down = "; ".join(f"{n.node} {n.status}: {n.reason}" for n in result.nodes if n.status != UP)
-        text = clean_reason(f"DOWN: {result.summary}; {down}")
+        text = clean_reason(f"{first} {result.summary}; {down}")
         return PlainTextResponse(text + "\n", code, NO_STORE)
 
     add_monitor_route(
@@ -82,7 +84,11 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
         ROLE_PREFIX + "{role}",
         role_health,
         "role_health",
-        {200: "UP n/m <role> nodes up", 503: "DOWN: n/m ...", 404: "no node has that role"},
+        {
+            200: "UP n/m <role> nodes up, or DEGRADED n/m ... (some down, min_up still UP)",
+            503: "DOWN: n/m ...",
+            404: "no node has that role",
+        },
     )
 
     @router.get("/cluster", responses={200: {"content": {"text/plain": {}, "text/html": {}}}})
