@@ -9,7 +9,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
-from tests.conftest import Running, free_port
+from tests._inventory import inventory, node
+from tests._servers import Running, free_port
 
 Sim = Callable[..., SimServer]
 Serve = Callable[..., Running]
@@ -28,16 +29,12 @@ def scrape(lb: Running) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
 
 def test_metrics_report_verdicts_probes_and_requests(sim: Sim, lbhealth_server: Serve) -> None:
     up, down = sim({"/": IIS_WELCOME}), sim({"/": IIS_APPPOOL_STOPPED})
-    lb = lbhealth_server(
-        {
-            "settings": {"interval": 60},
-            "nodes": {
-                "web1": {"checks": [{"kind": "iis", "url": up.url()}]},
-                "web2": {"checks": [{"kind": "iis", "url": down.url()}]},
-                "db1": {"checks": [{"kind": "tcp", "address": f"127.0.0.1:{free_port()}"}]},
-            },
-        }
-    )
+    nodes = {
+        "web1": node("iis", up.url()),
+        "web2": node("iis", down.url()),
+        "db1": node("tcp", f"127.0.0.1:{free_port()}"),
+    }
+    lb = lbhealth_server(inventory(nodes, interval=60))
     before = scrape(lb)
     for _ in range(7):
         httpx.get(f"{lb.url}/health/web1")
