@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import socket
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
+from lbhealth.cli.main import build_parser
 from lbhealth.cli.serve import demo_guide
-from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
+from lbhealth.demo.cluster import BACKENDS, IIS_APPPOOL_STOPPED, JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
 from tests._inventory import inventory, node, write
 from tests._poll import wait_ready
@@ -118,7 +120,8 @@ def test_demo_serves_a_cluster_with_realistic_failures(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "demo.log"
     env = {**os.environ, "LBHEALTH_ADMIN_TOKEN": "demo-T0ken"}
-    with running(lbhealth_command("demo", "--port", str(port)), log, env) as proc:
+    demo = lbhealth_command("demo", "--port", str(port), "--backends-from", "0")  # any ports
+    with running(demo, log, env) as proc:
         wait_ready(base, process=proc)
         statuses = {n["node"]: n["status"] for n in httpx.get(f"{base}/nodes").json()["nodes"]}
         assert statuses == {
@@ -145,6 +148,23 @@ def test_demo_serves_a_cluster_with_realistic_failures(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/health/app1").text == "DRAIN: trying\n"
     assert f"curl -i {base}/health/app1" in guide
     assert "Admin API on" in guide
+
+
+def test_demo_backends_listen_where_the_example_inventory_expects_them() -> None:
+    # examples/inventory.yaml names 127.0.0.1:8081 to 8087; the demo's default puts them there.
+    demo = build_parser().parse_args(["demo"])
+    assert demo.backends_from == 8081
+    assert BACKENDS == ("web1", "web2", "app1", "app2", "msg1", "db1", "file1")
+
+
+def test_demo_refuses_backend_ports_in_use_clearly(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = lbhealth("demo", "--port", str(free_port()), "--backends-from", str(port))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: --backends-from {port}: ")
 
 
 def test_demo_says_how_to_turn_the_admin_api_on() -> None:

@@ -350,6 +350,13 @@ def test_status_command_respects_no_color(cluster: SimCluster, lbhealth_server: 
     assert "CLUSTER UP" in out and "\x1b[" not in out
 
 
+def test_status_command_asks_lbhealth_url(cluster: SimCluster, lbhealth_server: Serve) -> None:
+    lb = lbhealth_server(cluster.inventory())
+    code, out = lbhealth_status(env={"LBHEALTH_URL": lb.url})  # no --url
+    assert code == 0, out
+    assert out.startswith("CLUSTER UP")
+
+
 def test_status_command_not_lbhealth_is_exit_2(sim: Callable[..., SimServer]) -> None:
     other = sim({"/cluster": Page(200, [("Content-Type", "application/json")], b"[1, 2]")})
     code, out = lbhealth_status("--url", other.url(""), "--timeout", "2")
