@@ -140,6 +140,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cost-window", type=float, default=10, help="seconds per CPU figure")
     parser.add_argument("--detection-runs", type=int, default=5)
     parser.add_argument(
+        "--isolation-checks", type=int, default=200, help="350 KB pages probed every 2 s"
+    )
+    parser.add_argument(
         "--only",
         nargs="+",
         choices=PARTS,
@@ -172,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "cost" in parts:
         bench_probe_cost(args.cost_window)
     if "isolation" in parts:
-        bench_isolation(args.duration, 16, tool)
+        bench_isolation(args.duration, 16, tool, args.isolation_checks)
     if "detection" in parts:
         bench_detection(args)
 

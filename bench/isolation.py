@@ -17,8 +17,8 @@ from bench.procs import lbhealth
 from lbhealth.demo.cluster import JSP_LOGIN
 from lbhealth.demo.simserver import Page
 
-#: Probes per second of the heavy run: CHECKS checks every INTERVAL seconds.
-CHECKS, INTERVAL = 200, 2.0
+#: Probes per second of the heavy run: ``checks`` checks (200) every INTERVAL seconds.
+INTERVAL = 2.0
 PAGE_BYTES = 350 * 1024
 
 
@@ -38,12 +38,12 @@ def big_page() -> Page:
     return Page(200, JSP_LOGIN.headers, body)
 
 
-def inventory(backends: Backends, heavy: bool, in_process: bool) -> dict[str, Any]:
+def inventory(backends: Backends, checks: int, in_process: bool) -> dict[str, Any]:
+    """One polled node, plus ``checks`` jsp checks of the big pages."""
     nodes: dict[str, Any] = {"n0": {"checks": [{"kind": "iis", "url": backends.server.url("/0")}]}}
-    if heavy:
-        for i in range(CHECKS):
-            url = backends.server.url(f"/big/{i}")
-            nodes[f"big{i}"] = {"checks": [{"kind": "jsp", "url": url}]}
+    for i in range(checks):
+        url = backends.server.url(f"/big/{i}")
+        nodes[f"big{i}"] = {"checks": [{"kind": "jsp", "url": url}]}
     settings = {"interval": INTERVAL, "log_level": "warning", "probe_process": in_process}
     return {"settings": settings, "nodes": nodes}
 
@@ -60,36 +60,37 @@ class Run:
 
 
 def measure(
-    backends: Backends, heavy: bool, in_process: bool, seconds: float, conns: int, tool: str
+    backends: Backends, checks: int, in_process: bool, seconds: float, conns: int, tool: str
 ) -> Run:
     hits = backends.server.hits
 
     def big_hits() -> int:
         return sum(n for path, n in hits.items() if path.startswith("/big/"))
 
-    with lbhealth(inventory(backends, heavy, in_process)) as (base, _):
+    with lbhealth(inventory(backends, checks, in_process)) as (base, _):
         before = big_hits()
         monitor = run_load(f"{base}/health/n0", conns, seconds, tool)
         probes = big_hits() - before
-    scheduled = CHECKS * seconds / INTERVAL if heavy else 0.0
+    scheduled = checks * seconds / INTERVAL
     return Run(monitor, probes, scheduled)
 
 
-def bench_isolation(seconds: float, conns: int, tool: str) -> None:
-    pages = {f"/big/{i}": big_page() for i in range(CHECKS)}
+def bench_isolation(seconds: float, conns: int, tool: str, checks: int) -> None:
+    page = big_page()
+    pages = {f"/big/{i}": page for i in range(checks)}
     size = len(pages["/big/0"].body) // 1024
     print(
         f"monitor under probe load: /health/n0 with {conns} connections for {seconds:g} s;"
-        f" load: {CHECKS} jsp checks of {size} KB pages every {INTERVAL:g} s"
-        f" ({CHECKS / INTERVAL:.0f} probes/s)"
+        f" load: {checks} jsp checks of {size} KB pages every {INTERVAL:g} s"
+        f" ({checks / INTERVAL:.0f} probes/s)"
     )
     print(f"  {'probes run':<26} {'load':<6} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'kept':>6}")
     backends = Backends(1, pages)
     try:
         for label, in_process in (("in the probe process", True), ("on the serving loop", False)):
-            alone = measure(backends, False, in_process, seconds, conns, tool)
-            loaded = measure(backends, True, in_process, seconds, conns, tool)
-            for name, run in (("none", alone), ("100/s", loaded)):
+            alone = measure(backends, 0, in_process, seconds, conns, tool)
+            loaded = measure(backends, checks, in_process, seconds, conns, tool)
+            for name, run in (("none", alone), (f"{checks / INTERVAL:g}/s", loaded)):
                 m = run.monitor
                 kept = f"{100 * run.kept:.0f}%" if name != "none" else "-"
                 print(

@@ -1,26 +1,24 @@
 """Recorded HTTP answers ("cases") shared by interpreter and integration tests.
 
 A case is a directory holding ``status``, ``headers`` (raw ``Name: value``
-lines), ``body`` (raw bytes) and ``expect.json``; see
-``../shared/samples/README.md``. The shared samples live outside the repository,
-our own variants in ``tests/pages``.
+lines), ``body`` (raw bytes) and ``expect.json``; see ``tests/samples/README.md``.
+``tests/samples`` holds the project's shared samples (copied into the
+repository: no test reads outside it), ``tests/pages`` our own variants.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from lbhealth.demo.simserver import Page
 from lbhealth.interpret import Answer
 
-SHARED_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
-OWN_PAGES = Path(__file__).resolve().parent / "pages"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+HERE = Path(__file__).resolve().parent
+SAMPLES = HERE / "samples"
+OWN_PAGES = HERE / "pages"
 
 
 @dataclass(frozen=True)
@@ -30,6 +28,10 @@ class Case:
     headers: list[tuple[str, str]]
     body: bytes
     expect: dict[str, Any] = field(default_factory=dict)
+
+    def page(self) -> Page:
+        """The case as a simulated backend's answer, bytes unchanged."""
+        return Page(self.status, self.headers, self.body)
 
 
 def load_case(path: Path) -> Case:
@@ -53,17 +55,13 @@ def case_dirs(root: Path) -> list[Path]:
 
 
 def all_cases() -> list[Case]:
-    """Every shared sample and every own variant.
+    """Every shared sample and every own variant."""
+    return [load_case(p) for root in (SAMPLES, OWN_PAGES) for p in case_dirs(root)]
 
-    Without the shared samples the suite would silently test much less: that
-    fails under CI and skips locally.
-    """
-    if not SHARED_SAMPLES.is_dir():
-        message = f"shared samples not found at {SHARED_SAMPLES}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message, allow_module_level=True)
-    return [load_case(p) for root in (SHARED_SAMPLES, OWN_PAGES) for p in case_dirs(root)]
+
+def own_page(name: str) -> Page:
+    """One of our own recorded answers (``tests/pages/<name>``), ready to serve."""
+    return load_case(OWN_PAGES / name).page()
 
 
 def answer(

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests._process import ROOT
+
 KNOWN = {"FROM", "ENV", "WORKDIR", "COPY", "RUN", "USER", "EXPOSE", "HEALTHCHECK", "CMD"}
 Overrides = Mapping[str, str | None]
 _VAR = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
@@ -131,3 +133,9 @@ def build(
             subprocess.run(["sh", "-c", args], cwd=workdir, env=env, check=True, timeout=300)
         else:
             raise ValueError(f"a build stage should not need {keyword}")
+
+
+DOCKERFILE = ROOT / "Dockerfile"
+#: The project's image recipe: the build stage first, the final (shipped) stage last.
+STAGES = parse(DOCKERFILE.read_text(encoding="utf-8"))
+BUILD, FINAL = STAGES[0], STAGES[-1]

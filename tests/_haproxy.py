@@ -6,11 +6,11 @@ import csv
 import io
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests._poll import wait_until
+from tests._servers import free_port
 
 GLOBAL = """global
     stats socket {sock} level admin
@@ -95,11 +95,12 @@ def run_haproxy(binary: str, workdir: Path, sections: str, port: int) -> HAProxy
             [binary, "-f", str(config), "-db"], stdout=out, stderr=subprocess.PIPE
         )
     haproxy = HAProxy(proc, sock, port, config, log)
-    end = time.monotonic() + 10
-    while not sock.exists():
-        if proc.poll() is not None or time.monotonic() > end:
-            err = proc.stderr.read().decode() if proc.stderr and proc.poll() is not None else ""
-            haproxy.stop()
-            raise AssertionError(f"haproxy did not start: {err}")
-        time.sleep(0.02)
+    try:
+        wait_until(lambda: sock.exists() or proc.poll() is not None)
+        assert sock.exists(), (
+            f"haproxy exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+        )
+    except AssertionError:
+        haproxy.stop()
+        raise
     return haproxy

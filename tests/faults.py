@@ -129,6 +129,9 @@ class FaultServer:
         self.hits: Counter[str] = Counter()
         #: Bytes handed to the kernel, one entry per connection, by path.
         self.sent: dict[str, list[int]] = defaultdict(list)
+        #: Bytes handed to the kernel per request target (path and query), once the
+        #: connection is over: a test asking with a unique query reads its own entry.
+        self.sent_to: dict[str, int] = {}
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
 
@@ -160,10 +163,11 @@ class FaultServer:
         self._handlers.add(task)
         task.add_done_callback(self._handlers.discard)
         conn = Conn(reader, writer)
-        path = "?"
+        path = target = "?"
         try:
             conn.request = request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-            path = request.split(b" ", 2)[1].decode("latin-1").split("?", 1)[0]
+            target = request.split(b" ", 2)[1].decode("latin-1")
+            path = target.split("?", 1)[0]
             self.hits[path] += 1
             await self.faults.get(path, respond(head("404 Not Found", "Content-Length: 0")))(conn)
         except (OSError, ValueError, IndexError, TimeoutError, asyncio.IncompleteReadError):
@@ -172,16 +176,10 @@ class FaultServer:
             pass  # stop(): the test is over
         finally:
             self.sent[path].append(conn.sent)
+            self.sent_to[target] = conn.sent
             writer.close()
             with contextlib.suppress(OSError, ssl.SSLError):
                 await writer.wait_closed()
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (connection refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,16 @@ from lbhealth.config import ConfigError, parse_inventory
 from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
 from lbhealth.store.admin import AdminStore
-from tests._lb import AUTH, TOKEN, inventory, jboss_node, set_state
-from tests.conftest import Running
+from tests._admin import ADMIN, AUTH, TOKEN, set_state
+from tests._inventory import inventory, jboss_node, node
+from tests._servers import Running
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]
 
 
 def test_admin_api_disabled_without_token(sim: Sim, lbhealth_server: Serve) -> None:
-    lb = lbhealth_server({"nodes": {"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}})
+    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}))
     response = set_state(lb.url, "app1", "drain")
     assert response.status_code == 403
     assert "admin API disabled" in response.json()["detail"]
@@ -32,7 +33,7 @@ def test_admin_api_disabled_without_token(sim: Sim, lbhealth_server: Serve) -> N
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong", f"Basic {TOKEN}", f"bearer {TOKEN}x"])
 def test_admin_api_rejects_bad_token(header: str | None, sim: Sim, lbhealth_server: Serve) -> None:
-    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}))
+    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}, **ADMIN))
     headers = {"Authorization": header} if header else {}
     response = httpx.put(
         f"{lb.url}/admin/nodes/app1/state", json={"state": "drain"}, headers=headers
@@ -43,7 +44,7 @@ def test_admin_api_rejects_bad_token(header: str | None, sim: Sim, lbhealth_serv
 
 
 def test_drain_answers_404_drain_with_reason(sim: Sim, lbhealth_server: Serve) -> None:
-    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}))
+    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}, **ADMIN))
     changed = set_state(lb.url, "app1", "drain", "patching KB5034441")
     assert changed.status_code == 200
     assert changed.json()["state"] == "drain" and changed.json()["source"] == "api"
@@ -54,9 +55,7 @@ def test_drain_answers_404_drain_with_reason(sim: Sim, lbhealth_server: Serve) -
 
 def test_drained_node_with_broken_backend_reads_down(sim: Sim, lbhealth_server: Serve) -> None:
     lb = lbhealth_server(
-        inventory(
-            {"web2": {"checks": [{"kind": "iis", "url": sim({"/": IIS_APPPOOL_STOPPED}).url()}]}}
-        )
+        inventory({"web2": node("iis", sim({"/": IIS_APPPOOL_STOPPED}).url())}, **ADMIN)
     )
     set_state(lb.url, "web2", "drain", "patching")
     response = httpx.get(f"{lb.url}/health/web2")
@@ -66,7 +65,7 @@ def test_drained_node_with_broken_backend_reads_down(sim: Sim, lbhealth_server: 
 
 
 def test_maint_answers_503_maint(sim: Sim, lbhealth_server: Serve) -> None:
-    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}))
+    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}, **ADMIN))
     set_state(lb.url, "app1", "maint", "disk replacement")
     response = httpx.get(f"{lb.url}/health/app1")
     assert (response.status_code, response.text) == (503, "MAINT: disk replacement\n")
@@ -76,7 +75,7 @@ def test_maint_answers_503_maint(sim: Sim, lbhealth_server: Serve) -> None:
 
 
 def test_json_views_include_admin_state(sim: Sim, lbhealth_server: Serve) -> None:
-    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}))
+    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}, **ADMIN))
     set_state(lb.url, "app1", "drain", "patching")
     view = httpx.get(f"{lb.url}/health/app1?format=json")
     assert view.status_code == 404
@@ -93,7 +92,7 @@ def test_json_views_include_admin_state(sim: Sim, lbhealth_server: Serve) -> Non
 def test_readiness_probe_sees_drain_and_maint_as_not_ready(
     sim: Sim, lbhealth_server: Serve
 ) -> None:
-    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}))
+    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}, **ADMIN))
     for state in ("drain", "maint"):
         set_state(lb.url, "app1", state)
         # Kubernetes' httpGet probe: success is any status from 200 to 399.
@@ -112,7 +111,7 @@ def test_readiness_probe_sees_drain_and_maint_as_not_ready(
 def test_admin_api_rejects_bad_input(
     node: str, body: dict[str, Any], code: int, sim: Sim, lbhealth_server: Serve
 ) -> None:
-    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}))
+    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}, **ADMIN))
     response = httpx.put(f"{lb.url}/admin/nodes/{node}/state", json=body, headers=AUTH)
     assert response.status_code == code
     assert httpx.get(f"{lb.url}/health/app1").status_code == 200
@@ -121,8 +120,8 @@ def test_admin_api_rejects_bad_input(
 def test_inventory_declares_drain_and_api_overrides_until_reset(
     sim: Sim, lbhealth_server: Serve
 ) -> None:
-    node = jboss_node(sim({"/": JBOSS_WELCOME}), admin_state="drain", admin_reason="retiring")
-    lb = lbhealth_server(inventory({"app1": node}))
+    app1 = jboss_node(sim({"/": JBOSS_WELCOME}), admin_state="drain", admin_reason="retiring")
+    lb = lbhealth_server(inventory({"app1": app1}, **ADMIN))
     assert httpx.get(f"{lb.url}/health/app1").text == "DRAIN: retiring\n"
     set_state(lb.url, "app1", "enabled", "needed for the campaign")
     assert httpx.get(f"{lb.url}/health/app1").text == "UP\n"
@@ -134,7 +133,7 @@ def test_inventory_declares_drain_and_api_overrides_until_reset(
 def test_changes_are_logged_with_who_and_why(
     sim: Sim, lbhealth_server: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
-    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}))
+    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}, **ADMIN))
     with caplog.at_level(logging.INFO, logger="lbhealth.admin"):
         httpx.put(
             f"{lb.url}/admin/nodes/app1/state",
@@ -156,7 +155,8 @@ def test_state_file_is_written_and_read_by_a_new_instance(
     sim: Sim, lbhealth_server: Serve, tmp_path: Path
 ) -> None:
     state_file = tmp_path / "state" / "admin.json"
-    config = inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}, state_file)
+    app1 = jboss_node(sim({"/": JBOSS_WELCOME}))
+    config = inventory({"app1": app1}, **ADMIN, state_file=str(state_file))
     first = lbhealth_server(config)
     set_state(first.url, "app1", "drain", "patching")
     saved = json.loads(state_file.read_text())
@@ -170,9 +170,7 @@ def test_state_file_ignores_nodes_no_longer_in_inventory(tmp_path: Path) -> None
     state_file = tmp_path / "admin.json"
     state_file.write_text(json.dumps({"nodes": {"gone": {"state": "maint"}}}))
     store = AdminStore(
-        parse_inventory(
-            inventory({"app1": {"checks": [{"kind": "tcp", "address": "127.0.0.1:1"}]}}, state_file)
-        )
+        parse_inventory(inventory({"app1": node("tcp", "127.0.0.1:1")}, state_file=str(state_file)))
     )
     assert store.get("app1").state == "enabled" and "gone" not in store
 
@@ -188,9 +186,7 @@ def test_state_file_ignores_nodes_no_longer_in_inventory(tmp_path: Path) -> None
 def test_corrupt_state_file_fails_loudly(content: str, message: str, tmp_path: Path) -> None:
     state_file = tmp_path / "admin.json"
     state_file.write_text(content)
-    config = inventory(
-        {"app1": {"checks": [{"kind": "tcp", "address": "127.0.0.1:1"}]}}, state_file
-    )
+    config = inventory({"app1": node("tcp", "127.0.0.1:1")}, state_file=str(state_file))
     with pytest.raises(ConfigError, match=message):
         AdminStore(parse_inventory(config))
 
@@ -200,7 +196,7 @@ def test_pools_and_cluster_view_count_drained_and_maintained_nodes_out(
 ) -> None:
     backend = sim({"/": JBOSS_WELCOME})
     nodes = {"app1": jboss_node(backend), "app2": jboss_node(backend)}
-    lb = lbhealth_server(inventory(nodes, min_up={"application": 2}))
+    lb = lbhealth_server(inventory(nodes, **ADMIN, min_up={"application": 2}))
     assert httpx.get(f"{lb.url}/health/role/application").status_code == 200
     assert set_state(lb.url, "app1", "drain", "patching").status_code == 200
     pool = httpx.get(f"{lb.url}/health/role/application?format=json")

@@ -8,41 +8,31 @@ import json
 import logging
 import os
 import signal
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
-import yaml
 
 from lbhealth.app.logs import JsonFormatter, quiet_libraries
 from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
 from tests import faults
-from tests._poll import wait_ready, wait_until
-from tests.conftest import BackgroundLoop, Running, free_port
+from tests._admin import AUTH, TOKEN
+from tests._inventory import inventory, node, same_kind, write
+from tests._poll import wait_ready, wait_until, wait_until_async
+from tests._process import lbhealth_command, running
+from tests._servers import BackgroundLoop, Running, free_port
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any] | Path], Running]
-
-TOKEN = "adm1n-T0ken-7f3a9c"  # distinctive, so any leak is found by a substring search
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def write(path: Path, data: dict[str, Any]) -> Path:
-    path.write_text(yaml.safe_dump(data))
-    return path
+T = TypeVar("T")
 
 
 def config(nodes: dict[str, str], **settings: Any) -> dict[str, Any]:
-    """An inventory of single-check IIS nodes: name -> URL."""
-    return {
-        "settings": {"admin_token": TOKEN, "cache_ttl": 60, **settings},
-        "nodes": {n: {"checks": [{"kind": "iis", "url": url}]} for n, url in nodes.items()},
-    }
+    """Single-check IIS nodes (name -> URL), the admin API on, a long cache."""
+    return same_kind("iis", nodes, **{"admin_token": TOKEN, "cache_ttl": 60, **settings})
 
 
 @pytest.fixture(autouse=True)
@@ -61,24 +51,45 @@ async def hammer(url: str, stop: asyncio.Event, codes: list[int]) -> None:
     """Monitors polling throughout a reload."""
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         while not stop.is_set():
-            for node in ("web1", "web2"):
-                codes.append((await client.get(f"/health/{node}")).status_code)
+            for name in ("web1", "web2"):
+                codes.append((await client.get(f"/health/{name}")).status_code)
+
+
+async def under_load(
+    url: str, act: Callable[[], Awaitable[T]], done: Callable[[], Awaitable[object]]
+) -> tuple[T, list[int]]:
+    """Monitors poll; once they are at it, ``act()``; they keep polling until ``done()``.
+
+    Returns what ``act`` returned and every status the monitors got.
+    """
+    codes: list[int] = []
+    stop = asyncio.Event()
+    pollers = [asyncio.create_task(hammer(url, stop, codes)) for _ in range(4)]
+
+    async def polled(more: int) -> None:
+        target = len(codes) + more
+        await wait_until_async(lambda: len(codes), lambda n: n >= target)
+
+    try:
+        await polled(20)  # the monitors are polling
+        result = await act()
+        await done()
+        await polled(20)  # ...and still are, after the change
+    finally:
+        stop.set()
+        await asyncio.gather(*pollers)
+    return result, codes
 
 
 async def reload_under_load(
     url: str, rewrite: Callable[[], None]
 ) -> tuple[httpx.Response, list[int]]:
-    codes: list[int] = []
-    stop = asyncio.Event()
-    pollers = [asyncio.create_task(hammer(url, stop, codes)) for _ in range(4)]
-    await asyncio.sleep(0.2)
-    rewrite()
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-        response = await client.post("/admin/reload", headers=AUTH)
-    await asyncio.sleep(0.2)
-    stop.set()
-    await asyncio.gather(*pollers)
-    return response, codes
+    async def post_reload() -> httpx.Response:
+        rewrite()
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            return await client.post("/admin/reload", headers=AUTH)
+
+    return await under_load(url, post_reload, lambda: asyncio.sleep(0))
 
 
 def test_reload_applies_valid_config_keeping_unchanged_verdicts(
@@ -86,11 +97,11 @@ def test_reload_applies_valid_config_keeping_unchanged_verdicts(
 ) -> None:
     caplog.set_level(logging.INFO)
     a, b, c = sim({"/": IIS_WELCOME}), sim({"/": IIS_APPPOOL_STOPPED}), sim({"/": IIS_WELCOME})
-    path = write(tmp_path / "inv.yaml", config({"web1": a.url(), "web2": b.url()}))
+    # A long interval: no scheduled probe of web1 while the test runs, however slowly.
+    path = write(tmp_path / "inv.yaml", config({"web1": a.url(), "web2": b.url()}, interval=60))
     lb = lbhealth_server(path)
-    wait_ready(lb.url)
     web1_before = httpx.get(f"{lb.url}/health/web1?format=json").json()["checks"][0]
-    new = config({"web1": a.url(), "web2": c.url(), "web3": c.url()})
+    new = config({"web1": a.url(), "web2": c.url(), "web3": c.url()}, interval=60)
     response, codes = asyncio.run(reload_under_load(lb.url, lambda: write(path, new)))
 
     assert response.status_code == 200, response.text
@@ -103,8 +114,8 @@ def test_reload_applies_valid_config_keeping_unchanged_verdicts(
     assert response.headers["x-request-id"] == body["request_id"]
     # No monitor request failed or got anything but a verdict during the reload.
     assert len(codes) > 20 and set(codes) <= {200, 503}
+    wait_ready(lb.url)  # the new and changed checks are probed without waiting for a monitor
     assert httpx.get(f"{lb.url}/health/web2").status_code == 200  # the change took effect
-    wait_ready(lb.url)  # the new node is probed without waiting for a monitor
     assert httpx.get(f"{lb.url}/health/web3").status_code == 200
     # web1's spec did not change: same verdict, not probed again.
     assert httpx.get(f"{lb.url}/health/web1?format=json").json()["checks"][0] == web1_before
@@ -226,7 +237,6 @@ def test_invalid_config_is_rejected_and_old_one_keeps_serving(
     a = sim({"/": IIS_WELCOME})
     path = write(tmp_path / "inv.yaml", config({"web1": a.url(), "web2": a.url()}))
     lb = lbhealth_server(path)
-    wait_ready(lb.url)
     broken = config({"web1": "ftp://user:pa55word-xyz@host/", "web2": a.url()})
     broken["settings"]["cache_ttl"] = "soon"
     response, codes = asyncio.run(reload_under_load(lb.url, lambda: write(path, broken)))
@@ -266,7 +276,7 @@ def test_admin_needs_the_bearer_token(
 
 
 def test_admin_is_disabled_without_a_token(sim: Sim, lbhealth_server: Serve) -> None:
-    lb = lbhealth_server({"nodes": {"web1": {"checks": [{"kind": "iis", "url": "http://x/"}]}}})
+    lb = lbhealth_server(inventory({"web1": node("iis", "http://x/")}))
     response = httpx.post(f"{lb.url}/admin/reload", headers=AUTH)
     assert response.status_code == 403
     assert "admin API disabled" in response.text
@@ -312,24 +322,11 @@ def test_secrets_never_appear_in_views_reasons_or_logs(
     caplog.set_level(logging.DEBUG)
     header_secret, url_secret = "hdr-S3cret-4417", "url-S3cret-9921"
     echo_url = f"http://127.0.0.1:{echo.port}/echo"
-    inventory = {
-        "settings": {"admin_token": TOKEN},
-        "nodes": {
-            "web1": {
-                "checks": [
-                    {
-                        "kind": "http",
-                        "url": echo_url,
-                        "headers": {"Authorization": f"Bearer {header_secret}"},
-                    }
-                ]
-            },
-            "web2": {
-                "checks": [{"kind": "http", "url": echo_url.replace("//", f"//svc:{url_secret}@")}]
-            },
-        },
+    nodes = {
+        "web1": node("http", echo_url, headers={"Authorization": f"Bearer {header_secret}"}),
+        "web2": node("http", echo_url.replace("//", f"//svc:{url_secret}@")),
     }
-    lb = lbhealth_server(write(tmp_path / "inv.yaml", inventory))
+    lb = lbhealth_server(write(tmp_path / "inv.yaml", inventory(nodes, admin_token=TOKEN)))
     texts = []
     for path in ("/health/web1", "/health/web2", "/health/web2?format=json", "/nodes"):
         response = httpx.get(f"{lb.url}{path}", timeout=10)
@@ -353,8 +350,7 @@ def test_one_log_line_per_verdict_change_and_none_per_cached_request(
 ) -> None:
     caplog.set_level(logging.INFO)
     backend = sim({"/": IIS_APPPOOL_STOPPED})
-    lb = lbhealth_server(config({"web1": backend.url()}))
-    wait_ready(lb.url)
+    lb = lbhealth_server(config({"web1": backend.url()}, interval=60))  # returns once probed
     changes = [r for r in caplog.records if r.name == "lbhealth.engine"]
     assert len(changes) == 1
     line = json.loads(JsonFormatter().format(changes[0]))
@@ -378,59 +374,49 @@ def test_sighup_reloads_a_real_process_without_dropping_requests(sim: Sim, tmp_p
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "LBHEALTH_LOG_LEVEL": "info"}
-    command = [
-        sys.executable,
-        "-m",
-        "lbhealth",
-        "serve",
-        "--config",
-        str(path),
-        "--port",
-        str(port),
-    ]
-    stderr = tmp_path / "stderr.log"
-    with stderr.open("wb") as err:
-        process = subprocess.Popen(command, env=env, stderr=err, stdout=subprocess.DEVNULL)
-    try:
-        wait_ready(url)
+    log = tmp_path / "serve.log"
+    command = lbhealth_command("serve", "--config", str(path), "--port", str(port))
 
-        def rewrite_and_hup(data: dict[str, Any]) -> Callable[[], None]:
-            def act() -> None:
+    def reloads() -> list[dict[str, Any]]:
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        return [line for line in lines if line.get("action") == "reload"]
+
+    with running(command, log, env) as process:
+        wait_ready(url, process=process)
+
+        def hup(data: dict[str, Any]) -> Callable[[], Awaitable[None]]:
+            async def act() -> None:
                 write(path, data)
                 process.send_signal(signal.SIGHUP)
 
             return act
 
-        async def run(data: dict[str, Any]) -> list[int]:
-            codes: list[int] = []
-            stop = asyncio.Event()
-            pollers = [asyncio.create_task(hammer(url, stop, codes)) for _ in range(4)]
-            await asyncio.sleep(0.2)
-            rewrite_and_hup(data)()
-            await asyncio.sleep(0.5)
-            stop.set()
-            await asyncio.gather(*pollers)
-            return codes
+        async def web2_up() -> None:
+            async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+                await wait_until_async(
+                    lambda: client.get("/health/web2"), lambda r: r.status_code == 200
+                )
 
-        codes = asyncio.run(run(config({"web1": a.url(), "web2": a.url()})))
-        assert len(codes) > 20 and set(codes) <= {200, 503}
-        assert httpx.get(f"{url}/health/web2").status_code == 200
-        codes = asyncio.run(run({"nodes": {}}))
-        assert len(codes) > 20 and set(codes) <= {200, 503}
+        _, codes = asyncio.run(
+            under_load(url, hup(config({"web1": a.url(), "web2": a.url()})), web2_up)
+        )
+        assert len(codes) > 40 and set(codes) <= {200, 503}
+        _, codes = asyncio.run(
+            under_load(
+                url, hup(inventory({})), lambda: wait_until_async(reloads, lambda r: len(r) == 2)
+            )
+        )
+        assert len(codes) > 40 and set(codes) <= {200, 503}
         assert httpx.get(f"{url}/health/web2").status_code == 200  # old config still serves
         assert process.poll() is None
-    finally:
-        process.terminate()
-        process.wait(10)
-    lines = [json.loads(line) for line in stderr.read_text().splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     # Hundreds of monitor requests and probes, no line for any of them.
     assert not [line for line in lines if line["logger"] in ("httpx", "uvicorn.access")]
-    reloads = [line for line in lines if line.get("action") == "reload"]
-    assert [(r["level"], r["trigger"]) for r in reloads] == [
+    assert [(r["level"], r["trigger"]) for r in reloads()] == [
         ("info", "SIGHUP"),
         ("error", "SIGHUP"),
     ]
-    assert reloads[1]["errors"] == ["nodes: needs at least one entry"]
+    assert reloads()[1]["errors"] == ["nodes: needs at least one entry"]
 
 
 def test_drain_and_maint_actions_are_logged_with_the_request_id(

@@ -10,8 +10,9 @@ import pytest
 
 from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
-from tests._lb import inventory, jboss_node, set_state
-from tests.conftest import Running, free_port
+from tests._admin import ADMIN, set_state
+from tests._inventory import inventory, jboss_node
+from tests._servers import Running, free_port
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]
@@ -45,8 +46,8 @@ def test_agent_replies_from_verdict_and_admin_state(
     page: Any, admin: str, weight: int | None, reply: bytes, sim: Sim, lbhealth_server: Serve
 ) -> None:
     port = free_port()
-    node = jboss_node(sim({"/": page}), agent_weight=weight)
-    lb = lbhealth_server(inventory({"app1": node}, agent_port=port))
+    app1 = jboss_node(sim({"/": page}), agent_weight=weight)
+    lb = lbhealth_server(inventory({"app1": app1}, **ADMIN, agent_port=port))
     set_state(lb.url, "app1", admin, "patching")
     answer = agent_ask(port, b"app1\n")
     assert answer.startswith(reply) and answer.endswith(b"\n") and answer.count(b"\n") == 1

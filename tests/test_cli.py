@@ -4,58 +4,57 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
+import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 
-from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, JBOSS_WELCOME
+from lbhealth.cli.main import build_parser
+from lbhealth.cli.serve import demo_guide
+from lbhealth.demo.cluster import BACKENDS, IIS_APPPOOL_STOPPED, JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
+from tests._inventory import inventory, node, write
 from tests._poll import wait_ready
-from tests.conftest import free_port
+from tests._process import ROOT, lbhealth, lbhealth_command, running
+from tests._servers import free_port
 
 Sim = Callable[..., SimServer]
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def lbhealth(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 30
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lbhealth", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def wait_for(url: str, deadline: float = 20) -> httpx.Response:
-    end = time.monotonic() + deadline
-    while True:
-        try:
-            return httpx.get(url, timeout=2)
-        except httpx.TransportError:
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.1)
 
 
 def test_check_config_ok_prints_summary() -> None:
     result = lbhealth("check-config", "examples/inventory.yaml")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("OK: examples/inventory.yaml: 5 nodes, 7 checks")
+    assert result.stdout.startswith("OK: examples/inventory.yaml: 8 nodes, 11 checks")
 
 
 def test_check_config_reads_lbhealth_config_env() -> None:
     result = lbhealth("check-config", env={"LBHEALTH_CONFIG": "examples/inventory.yaml"})
     assert result.returncode == 0, result.stderr
+
+
+def test_check_config_counts_in_words(tmp_path: Path) -> None:
+    one = write(tmp_path / "one.yaml", inventory({"db1": node("tcp", "db1:1433")}))
+    result = lbhealth("check-config", str(one))
+    assert result.stdout == f"OK: {one}: 1 node, 1 check\n"
+
+
+def test_check_config_without_a_file_suggests_what_works(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "LBHEALTH_CONFIG"}
+    done = subprocess.run(
+        lbhealth_command("check-config"), capture_output=True, text=True, cwd=ROOT, env=env
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: no inventory given: pass the file (lbhealth check-config FILE)"
+        " or set LBHEALTH_CONFIG\n"
+    )
+    # Both suggestions work; the --config flag of `serve` is not one of them.
+    assert lbhealth("check-config", "examples/inventory.yaml").returncode == 0
+    assert lbhealth("check-config", "--config", "x.yaml").returncode == 2
 
 
 def test_check_config_errors_exit_2_with_field_paths(tmp_path: Path) -> None:
@@ -74,12 +73,7 @@ def test_check_config_errors_exit_2_with_field_paths(tmp_path: Path) -> None:
 def test_serve_without_config_explains() -> None:
     env = {k: v for k, v in os.environ.items() if k != "LBHEALTH_CONFIG"}
     result = subprocess.run(
-        [sys.executable, "-m", "lbhealth", "serve"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=ROOT,
-        env=env,
+        lbhealth_command("serve"), capture_output=True, text=True, timeout=30, cwd=ROOT, env=env
     )
     assert result.returncode == 2
     assert "pass --config FILE or set LBHEALTH_CONFIG" in result.stderr
@@ -105,56 +99,31 @@ def test_probe_bad_option_exits_2() -> None:
     assert "--expect: '(' is not a valid regular expression" in result.stderr
 
 
-def serve_and_get(config: Path, path: str) -> tuple[httpx.Response, int | None, str]:
-    """``lbhealth serve`` on ``config``: GET ``path`` once it answers, then SIGTERM.
-
-    Returns the response, the exit code and everything it wrote on stderr.
-    """
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lbhealth", "serve", "--config", str(config), "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}")  # the first probes have reported
-        response = httpx.get(f"http://127.0.0.1:{port}{path}")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=10)
-    return response, proc.returncode, err
-
-
-def one_node(tmp_path: Path, kind: str, url: str) -> Path:
-    config = tmp_path / "inventory.yaml"
-    config.write_text(f"nodes:\n  node1:\n    checks:\n      - kind: {kind}\n        url: {url}\n")
-    return config
-
-
 def test_serve_runs_the_inventory(sim: Sim, tmp_path: Path) -> None:
-    config = one_node(tmp_path, "jboss", sim({"/": JBOSS_WELCOME}).url())
-    response, code, err = serve_and_get(config, "/health/node1")
-    assert (response.status_code, response.text) == (200, "UP\n")
-    # uvicorn shuts down gracefully, then re-raises the signal it caught.
-    assert code in (0, -signal.SIGTERM)
-    assert "Traceback" not in err
-
-
-@pytest.mark.timeout(60)
-def test_demo_serves_a_cluster_with_realistic_failures() -> None:
+    backend = sim({"/": JBOSS_WELCOME})
+    config = write(tmp_path / "inventory.yaml", inventory({"app1": node("jboss", backend.url())}))
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lbhealth", "demo", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, deadline=30)
+    log = tmp_path / "serve.log"
+    with running(
+        lbhealth_command("serve", "--config", str(config), "--port", str(port)), log
+    ) as proc:
+        wait_ready(base, process=proc)  # probed once: not "not probed yet"
+        response = httpx.get(f"{base}/health/app1")
+        assert (response.status_code, response.text) == (200, "UP\n")
+    # uvicorn shuts down gracefully, then re-raises the signal it caught.
+    assert proc.returncode in (0, -signal.SIGTERM)
+    assert "Traceback" not in log.read_text()
+
+
+def test_demo_serves_a_cluster_with_realistic_failures(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "demo.log"
+    env = {**os.environ, "LBHEALTH_ADMIN_TOKEN": "demo-T0ken"}
+    demo = lbhealth_command("demo", "--port", str(port), "--backends-from", "0")  # any ports
+    with running(demo, log, env) as proc:
+        wait_ready(base, process=proc)
         statuses = {n["node"]: n["status"] for n in httpx.get(f"{base}/nodes").json()["nodes"]}
         assert statuses == {
             "db1": "UP",
@@ -167,17 +136,58 @@ def test_demo_serves_a_cluster_with_realistic_failures() -> None:
             "web2": "DOWN",
         }
         assert "EAAS" in httpx.get(f"{base}/health/svc1").text
-    finally:
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=10)
-    assert f"curl -i {base}/health/app1" in out
+        guide = log.read_text()
+        # The printed backends are the ones probed: `lbhealth probe` on one of them agrees.
+        probe = next(shlex.split(line) for line in guide.splitlines() if " probe jboss " in line)
+        assert probe[-1] in guide.split("Try:")[0]
+        probed = lbhealth(*probe[probe.index("probe") :])
+        assert probed.returncode == 0 and probed.stdout.startswith("UP "), probed.stdout
+        # LBHEALTH_ADMIN_TOKEN turns the admin API on, as the guide says.
+        drain = next(shlex.split(line) for line in guide.splitlines() if " drain app1 " in line)
+        drained = lbhealth(*drain[drain.index("admin") :], env=env)
+        assert drained.returncode == 0, drained.stderr
+        assert httpx.get(f"{base}/health/app1").text == "DRAIN: trying\n"
+    assert f"curl -i {base}/health/app1" in guide
+    assert "Admin API on" in guide
+
+
+def test_demo_backends_listen_where_the_example_inventory_expects_them() -> None:
+    # examples/inventory.yaml names 127.0.0.1:8081 to 8087; the demo's default puts them there.
+    demo = build_parser().parse_args(["demo"])
+    assert demo.backends_from == 8081
+    assert BACKENDS == ("web1", "web2", "app1", "app2", "msg1", "db1", "file1")
+
+
+def test_demo_refuses_backend_ports_in_use_clearly(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = lbhealth("demo", "--port", str(free_port()), "--backends-from", str(port))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: --backends-from {port}: ")
+
+
+def test_demo_says_how_to_turn_the_admin_api_on() -> None:
+    inventory = {"nodes": {"app1": {"checks": [{"kind": "jboss", "url": "http://127.0.0.1:1/"}]}}}
+    guide = demo_guide(inventory, "http://127.0.0.1:8080", admin=False)
+    assert "LBHEALTH_ADMIN_TOKEN=<any secret> ./dev demo" in guide
+    assert "admin --url" not in guide
 
 
 def test_serve_logs_one_plain_json_object_per_line(sim: Sim, tmp_path: Path) -> None:
     """uvicorn's own lines too: no ``color_message`` copy full of ANSI codes."""
-    config = one_node(tmp_path, "iis", sim({"/": IIS_APPPOOL_STOPPED}).url())
-    response, _, err = serve_and_get(config, "/health/node1")
-    assert response.status_code == 503
+    backend = sim({"/": IIS_APPPOOL_STOPPED})
+    config = write(tmp_path / "inventory.yaml", inventory({"node1": node("iis", backend.url())}))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with running(
+        lbhealth_command("serve", "--config", str(config), "--port", str(port)), log
+    ) as proc:
+        wait_ready(base, process=proc)
+        assert httpx.get(f"{base}/health/node1").status_code == 503
+    err = log.read_text()
     lines = [json.loads(line) for line in err.splitlines()]
     loggers = {line["logger"] for line in lines}
     assert {"uvicorn.error", "lbhealth.engine"} <= loggers  # uvicorn's start-up and a verdict

@@ -10,35 +10,34 @@ from __future__ import annotations
 import os
 import pty
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from lbhealth.demo.cluster import (
-    ICM_PATH,
     IIS_WELCOME,
     JBOSS_WELCOME,
     JSP_LOGIN,
-    JSP_PATH,
     JSP_STACK_TRACE,
     RMI_EAAS_DEAD,
-    RMI_PATH,
 )
 from lbhealth.demo.simserver import Page, SimServer, TcpListener
-from tests._cases import OWN_PAGES, load_case
+from tests._cases import own_page
 from tests._chromium import HEADLESS
+from tests._documented import ICM_JSP as ICM_PATH
+from tests._documented import LOGIN_JSP as JSP_PATH
+from tests._documented import RMI_JSP as RMI_PATH
+from tests._inventory import inventory, node
 from tests._poll import wait_until
-from tests.conftest import BackgroundLoop, Running, require_tool
+from tests._process import ROOT as ROOT_DIR
+from tests._servers import BackgroundLoop, Running, free_port, require_tool
 
 Serve = Callable[[dict[str, Any]], Running]
-ROOT_DIR = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT_DIR / "test-artifacts"
 HOSTILE_JSP = Page(
     200,
@@ -46,11 +45,6 @@ HOSTILE_JSP = Page(
     b"<html><pre>java.lang.IllegalStateException: <b>&lt;script&gt;alert(1)&lt;/script&gt;</b>"
     b"\n\tat a.b(C.java:1)</pre></html>",
 )
-
-
-def case_page(name: str) -> Page:
-    case = load_case(OWN_PAGES / name)
-    return Page(case.status, case.headers, case.body)
 
 
 @dataclass
@@ -85,8 +79,8 @@ class SimCluster:
 @pytest.fixture
 def cluster(bg: BackgroundLoop, sim: Callable[..., SimServer]) -> Iterator[SimCluster]:
     rmi, icm = (
-        case_page("rmi-objects-uppercase-and-entities"),
-        case_page("icm-connections-both-connected-no-header"),
+        own_page("rmi-objects-uppercase-and-entities"),
+        own_page("icm-connections-both-connected-no-header"),
     )
     servers = {
         "web1": sim({"/": IIS_WELCOME, RMI_PATH: rmi, ICM_PATH: icm}),
@@ -136,6 +130,18 @@ def test_role_pool_down_below_min_up(cluster: SimCluster, lbhealth_server: Serve
     assert httpx.get(f"{lb.url}/health/role/web").text == "UP 2/2 web nodes up (min 1)\n"
 
 
+def test_role_pool_degraded_says_so_in_text_as_in_json(
+    cluster: SimCluster, lbhealth_server: Serve
+) -> None:
+    cluster.servers["app2"].pages[JSP_PATH] = JSP_STACK_TRACE
+    lb = lbhealth_server(cluster.inventory())  # min_up 1: one of two is enough
+    text = httpx.get(f"{lb.url}/health/role/application")
+    data = httpx.get(f"{lb.url}/health/role/application?format=json").json()
+    assert (text.status_code, data["status"]) == (200, "DEGRADED")
+    assert text.text.startswith("DEGRADED 1/2 application nodes up (min 1); app2 DOWN: jsp: ")
+    assert text.text.split()[0] == data["status"]
+
+
 @pytest.mark.parametrize("role", ["nope", "webs", "Web", "role", "%3Cscript%3E"])
 def test_unknown_role_is_404(role: str, cluster: SimCluster, lbhealth_server: Serve) -> None:
     lb = lbhealth_server(cluster.inventory())
@@ -146,12 +152,8 @@ def test_unknown_role_is_404(role: str, cluster: SimCluster, lbhealth_server: Se
 
 def test_role_without_nodes_is_404(sim: Callable[..., SimServer], lbhealth_server: Serve) -> None:
     web = sim({"/": IIS_WELCOME})
-    lb = lbhealth_server(
-        {
-            "preset": "eim-wim",
-            "cluster": {"web": [{"host": "127.0.0.1", "name": "web1", "port": web.port}]},
-        }
-    )
+    cluster = {"web": [{"host": "127.0.0.1", "name": "web1", "port": web.port}]}
+    lb = lbhealth_server({"preset": "eim-wim", "cluster": cluster})
     assert httpx.get(f"{lb.url}/health/role/web").status_code == 200
     assert httpx.get(f"{lb.url}/health/role/database").status_code == 404
 
@@ -161,18 +163,15 @@ def test_node_named_role_and_pools_coexist(
 ) -> None:
     up, down = sim({"/": IIS_WELCOME}), sim({"/": JBOSS_WELCOME, "/x.jsp": JSP_STACK_TRACE})
     lb = lbhealth_server(
-        {
-            "nodes": {
-                "role": {
-                    "role": "application",
-                    "checks": [{"kind": "jsp", "url": down.url("/x.jsp")}],
-                },
-                "web": {"role": "web", "checks": [{"kind": "iis", "url": up.url()}]},
+        inventory(
+            {
+                "role": node("jsp", down.url("/x.jsp"), "application"),
+                "web": node("iis", up.url(), "web"),
             }
-        }
+        )
     )
-    node = httpx.get(f"{lb.url}/health/role")
-    assert node.status_code == 503 and node.text.startswith("DOWN: jsp: ")
+    named_role = httpx.get(f"{lb.url}/health/role")
+    assert named_role.status_code == 503 and named_role.text.startswith("DOWN: jsp: ")
     assert httpx.get(f"{lb.url}/health/role/web").text == "UP 1/1 web nodes up (min 1)\n"
     pool = httpx.get(f"{lb.url}/health/role/application")
     assert pool.status_code == 503 and pool.text.startswith("DOWN: 0/1 application nodes up")
@@ -211,12 +210,11 @@ def test_cluster_up_is_200(cluster: SimCluster, lbhealth_server: Serve) -> None:
 def test_history_shows_when_a_node_went_down_and_came_back(
     cluster: SimCluster, lbhealth_server: Serve
 ) -> None:
-    lb = lbhealth_server(cluster.inventory())
+    lb = lbhealth_server(cluster.inventory(interval="100ms"))
     app2 = cluster.servers["app2"]
 
     def history() -> httpx.Response:
-        httpx.get(f"{lb.url}/health/app2")  # a monitor polls; verdicts live 100 ms
-        return httpx.get(f"{lb.url}/history/app2")
+        return httpx.get(f"{lb.url}/history/app2")  # probed every 100 ms
 
     def changes(n: int) -> Callable[[httpx.Response], bool]:
         return lambda r: len(r.json()["history"]) == n
@@ -345,6 +343,13 @@ def test_status_command_respects_no_color(cluster: SimCluster, lbhealth_server: 
     assert "CLUSTER UP" in out and "\x1b[" not in out
 
 
+def test_status_command_asks_lbhealth_url(cluster: SimCluster, lbhealth_server: Serve) -> None:
+    lb = lbhealth_server(cluster.inventory())
+    code, out = lbhealth_status(env={"LBHEALTH_URL": lb.url})  # no --url
+    assert code == 0, out
+    assert out.startswith("CLUSTER UP")
+
+
 def test_status_command_not_lbhealth_is_exit_3(sim: Callable[..., SimServer]) -> None:
     other = sim({"/cluster": Page(200, [("Content-Type", "application/json")], b"[1, 2]")})
     code, out = lbhealth_status("--url", other.url(""), "--timeout", "2")
@@ -353,8 +358,6 @@ def test_status_command_not_lbhealth_is_exit_3(sim: Callable[..., SimServer]) ->
 
 
 def test_status_command_unreachable_is_exit_3() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     code, out = lbhealth_status("--url", f"http://127.0.0.1:{port}", "--timeout", "2")
     assert code == 3 and f"error: cannot reach http://127.0.0.1:{port}/cluster" in out

@@ -9,8 +9,9 @@ import pytest
 
 from lbhealth.config import ConfigError, Settings, load_inventory, parse_inventory
 from lbhealth.config.units import parse_duration, parse_size
+from tests._process import ROOT
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "inventory.yaml"
+EXAMPLE = ROOT / "examples" / "inventory.yaml"
 
 
 def inv(*checks: dict[str, Any], settings: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -210,3 +211,20 @@ def test_refresh_settings_are_validated(settings: dict[str, object], error: str)
     with pytest.raises(ConfigError) as info:
         parse_inventory(data)
     assert any(line.startswith(error) for line in info.value.errors), info.value.errors
+
+
+@pytest.mark.parametrize(
+    ("written", "read"), [("DX", ("DX",)), (["DX", " EAAS "], ("DX", "EAAS")), ([], ())]
+)
+def test_require_takes_one_name_or_a_list(written: object, read: tuple[str, ...]) -> None:
+    spec = {"kind": "rmi-objects", "url": "http://x/list.jsp", "require": written}
+    assert parse_inventory(inv(spec)).nodes["app1"].checks[0].require == read
+
+
+@pytest.mark.parametrize("written", [7, ["DX", 7], {"DX": True}, [""]])
+def test_require_of_anything_but_names_is_refused_clearly(written: object) -> None:
+    spec = {"kind": "rmi-objects", "url": "http://x/list.jsp", "require": written}
+    assert errors_of(inv(spec)) == [
+        "nodes.app1.checks[0].require: expected a name or a list of names, e.g. [DX, EAAS];"
+        f" got {written!r}"
+    ]

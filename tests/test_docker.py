@@ -9,37 +9,30 @@ exercised.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import distributions
 from pathlib import Path
 
 import httpx
 import pytest
-import yaml
-from _dockerfile import build, copy_sources, exec_form, parse
-from conftest import BackgroundLoop
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from test_cli import wait_for
 
 from lbhealth.cli.healthcheck import livez_url
 from lbhealth.demo.cluster import JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
+from tests._dockerfile import BUILD, DOCKERFILE, FINAL, STAGES, build, copy_sources, exec_form
+from tests._inventory import inventory, node, write
 from tests._poll import wait_ready
-from tests.conftest import free_port
+from tests._process import ROOT, running
+from tests._servers import BackgroundLoop, free_port
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCKERFILE = ROOT / "Dockerfile"
-STAGES = parse(DOCKERFILE.read_text(encoding="utf-8"))
-BUILD, FINAL = STAGES[0], STAGES[-1]
 LOCK = ROOT / "requirements.lock"
 #: Installed into every venv by ``python -m venv`` itself, not by the lock.
 VENV_TOOLS = {"pip", "setuptools", "wheel"}
@@ -168,18 +161,6 @@ def tree(root: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-@contextlib.contextmanager
-def running(command: list[str], env: dict[str, str], cwd: Path) -> Iterator[None]:
-    """A service process for the ``with`` block; its output goes to ``cwd/serve.log``."""
-    with (cwd / "serve.log").open("w") as log:
-        proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=log)
-        try:
-            yield
-        finally:
-            proc.terminate()
-            proc.wait(15)
-
-
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
     """Replay the build stage: its COPY lines, then its RUN lines, below a temp root."""
@@ -210,14 +191,11 @@ def served(image: Image, bg: BackgroundLoop, tmp_path_factory: pytest.TempPathFa
     """Run the image's CMD and HEALTHCHECK against a real backend on loopback."""
     tmp = tmp_path_factory.mktemp("served")
     backend = bg.run(SimServer({"/": JBOSS_WELCOME}).start())
-    inventory = {
-        "nodes": {
-            "app1": {"checks": [{"kind": "jboss", "url": backend.url("/")}]},
-            "app2": {"checks": [{"kind": "jboss", "url": f"http://127.0.0.1:{free_port()}/"}]},
-        }
+    nodes = {
+        "app1": node("jboss", backend.url("/")),
+        "app2": node("jboss", f"http://127.0.0.1:{free_port()}/"),
     }
-    config = tmp / "inventory.yaml"
-    config.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    config = write(tmp / "inventory.yaml", inventory(nodes))
     port = free_port()
     # The image listens on every interface; here only loopback is allowed.
     env = {
@@ -229,9 +207,9 @@ def served(image: Image, bg: BackgroundLoop, tmp_path_factory: pytest.TempPathFa
     healthcheck = exec_form(FINAL.one("HEALTHCHECK"))
     base = f"http://127.0.0.1:{port}"
     before = tree(image.venv)
-    with running(exec_form(FINAL.one("CMD")), env, tmp):
-        responses = {"/livez": wait_for(f"{base}/livez")}
-        wait_ready(base)  # every check has reported once
+    with running(exec_form(FINAL.one("CMD")), tmp / "serve.log", env, tmp) as proc:
+        wait_ready(base, process=proc)  # both checks probed: no "not probed yet"
+        responses = {"/livez": httpx.get(f"{base}/livez")}
         for path in ("/health/app1", "/health/app2"):
             responses[path] = httpx.get(base + path, timeout=10)
         up = subprocess.run(healthcheck, env=env, capture_output=True, text=True, timeout=30)

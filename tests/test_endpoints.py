@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import time
 from collections.abc import Callable
@@ -14,32 +13,18 @@ import pytest
 
 from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, IIS_WELCOME, JBOSS_WELCOME, JSP_STACK_TRACE
 from lbhealth.demo.simserver import Page, SimServer
-from tests.conftest import BackgroundLoop, Running
+from tests._inventory import check, inventory, node
+from tests._poll import wait_until
+from tests._servers import BackgroundLoop, Running, free_port
+from tests._wire import raw_request, read_all
 
 Sim = Callable[..., SimServer]
 Serve = Callable[..., Running]
 
 
-def read_all(sock: socket.socket) -> bytes:
-    chunks = []
-    with contextlib.suppress(ConnectionResetError):  # a refusal may reset after answering
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def raw_request(port: int, request: bytes, timeout: float = 10) -> bytes:
-    """Send exact bytes, as a monitor does, and read until the server closes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(request)
-        return read_all(sock)
-
-
 def one_node(url: str, kind: str = "iis", **settings: Any) -> dict[str, Any]:
-    return {
-        "settings": settings,
-        "nodes": {"web1": {"role": "web", "checks": [{"kind": kind, "url": url}]}},
-    }
+    """Node web1 (role web) with one check of ``url``."""
+    return inventory({"web1": node(kind, url, "web")}, **settings)
 
 
 def test_up_node_answers_200_up(sim: Sim, lbhealth_server: Serve) -> None:
@@ -64,17 +49,8 @@ def test_down_node_answers_503_with_reason(sim: Sim, lbhealth_server: Serve) -> 
 
 def test_node_is_down_when_any_check_is_down(sim: Sim, lbhealth_server: Serve) -> None:
     backend = sim({"/": JBOSS_WELCOME, "/page.jsp": JSP_STACK_TRACE})
-    inventory = {
-        "nodes": {
-            "app2": {
-                "checks": [
-                    {"kind": "jboss", "url": backend.url("/")},
-                    {"kind": "jsp", "url": backend.url("/page.jsp")},
-                ]
-            }
-        }
-    }
-    lb = lbhealth_server(inventory)
+    checks = [check("jboss", backend.url("/")), check("jsp", backend.url("/page.jsp"))]
+    lb = lbhealth_server(inventory({"app2": {"checks": checks}}))
     response = httpx.get(f"{lb.url}/health/app2")
     assert response.status_code == 503
     assert "jsp:" in response.text and "NullPointerException" in response.text
@@ -83,18 +59,8 @@ def test_node_is_down_when_any_check_is_down(sim: Sim, lbhealth_server: Serve) -
 
 def test_json_view_has_each_check(sim: Sim, lbhealth_server: Serve) -> None:
     backend = sim({"/": JBOSS_WELCOME, "/page.jsp": JSP_STACK_TRACE})
-    inventory = {
-        "nodes": {
-            "app2": {
-                "role": "application",
-                "checks": [
-                    {"kind": "jboss", "url": backend.url("/")},
-                    {"kind": "jsp", "url": backend.url("/page.jsp")},
-                ],
-            }
-        }
-    }
-    lb = lbhealth_server(inventory)
+    checks = [check("jboss", backend.url("/")), check("jsp", backend.url("/page.jsp"))]
+    lb = lbhealth_server(inventory({"app2": {"role": "application", "checks": checks}}))
     for response in (
         httpx.get(f"{lb.url}/health/app2?format=json"),
         httpx.get(f"{lb.url}/health/app2", headers={"Accept": "application/json"}),
@@ -138,8 +104,8 @@ def test_raw_monitor_requests(request_bytes: bytes, sim: Sim, lbhealth_server: S
 
 def test_unknown_node_is_404_without_probe(sim: Sim, lbhealth_server: Serve) -> None:
     backend = sim({"/": IIS_WELCOME})
-    lb = lbhealth_server(one_node(backend.url()))
-    time.sleep(0.3)  # let the warm-up probe finish so we count only what follows
+    # Returns once the warm-up probe is done; the next scheduled one is a minute away.
+    lb = lbhealth_server(one_node(backend.url(), interval=60))
     before = sum(backend.hits.values())
     for name in ("nope", "web1x", "WEB1", "a%2Fb", "..%2F..%2Fetc", "x" * 3000, "%E2%9C%93"):
         response = httpx.get(f"{lb.url}/health/{name}")
@@ -151,12 +117,7 @@ def test_unknown_node_is_404_without_probe(sim: Sim, lbhealth_server: Serve) -> 
 def test_nodes_lists_every_node(sim: Sim, lbhealth_server: Serve) -> None:
     up, down = sim({"/": IIS_WELCOME}), sim({"/": IIS_APPPOOL_STOPPED})
     lb = lbhealth_server(
-        {
-            "nodes": {
-                "web1": {"role": "web", "checks": [{"kind": "iis", "url": up.url()}]},
-                "web2": {"role": "web", "checks": [{"kind": "iis", "url": down.url()}]},
-            }
-        }
+        inventory({"web1": node("iis", up.url(), "web"), "web2": node("iis", down.url(), "web")})
     )
     nodes = {n["node"]: n for n in httpx.get(f"{lb.url}/nodes").json()["nodes"]}
     assert nodes["web1"]["status"] == "UP" and nodes["web2"]["status"] == "DOWN"
@@ -164,15 +125,13 @@ def test_nodes_lists_every_node(sim: Sim, lbhealth_server: Serve) -> None:
 
 def test_livez_and_readyz(sim: Sim, lbhealth_server: Serve) -> None:
     backend = sim({"/": IIS_APPPOOL_STOPPED})
-    lb = lbhealth_server(one_node(backend.url()))
+    lb = lbhealth_server(one_node(backend.url()), ready=False)
     assert httpx.get(f"{lb.url}/livez").status_code == 200
     assert "[+]ping ok" in httpx.get(f"{lb.url}/livez?verbose").text
-    deadline = time.monotonic() + 10
-    while httpx.get(f"{lb.url}/readyz").status_code != 200 and time.monotonic() < deadline:
-        time.sleep(0.05)
     # Ready although the only backend is DOWN: readiness never depends on backends.
-    verbose = httpx.get(f"{lb.url}/readyz?verbose")
-    assert verbose.status_code == 200
+    verbose = wait_until(
+        lambda: httpx.get(f"{lb.url}/readyz?verbose"), lambda r: r.status_code == 200
+    )
     assert "[+]config ok" in verbose.text and "[+]probes ok" in verbose.text
 
 
@@ -210,28 +169,25 @@ def test_single_flight_500_concurrent_requests_one_probe(
         {"/": Page(200, [("Server", "Microsoft-IIS/10.0")], b"<html>IIS</html>", hold=gate)}
     )
     # 500 connections from one address: above the default per-client limit (100).
-    settings = {
-        "mode": "on-demand",
-        "cache_ttl": 2,
-        "timeout": 30,
-        "max_connections_per_client": 500,
-    }
-    lb = lbhealth_server(one_node(backend.url(), **settings))
-    while httpx.get(f"{lb.url}/readyz").status_code != 200:
-        time.sleep(0.05)
+    settings = {"mode": "on-demand", "cache_ttl": "300ms", "timeout": 30}
+    lb = lbhealth_server(one_node(backend.url(), max_connections_per_client=500, **settings))
     assert backend.hits["/"] == 1  # the warm-up probe
     bg.loop.call_soon_threadsafe(gate.clear)  # the next probe will hang until released
-    time.sleep(2.2)  # the cached verdict expires
+    engine = lb.app.engine
+    (web1,) = engine.checks["web1"]
+    wait_until(lambda: engine.verdicts.fresh_result(web1.key, engine.lifetime(web1)) is None)
+    served = lb.app.answers.served
+    asked_before = served.computed
     request = b"GET /health/web1 HTTP/1.1\r\nHost: lbhealth\r\nConnection: close\r\n\r\n"
     sockets = [socket.create_connection(("127.0.0.1", lb.port), timeout=30) for _ in range(500)]
     try:
         for sock in sockets:
             sock.sendall(request)
-        # Every request is now at lbhealth, waiting on one probe that the backend holds.
-        deadline = time.monotonic() + 10
-        while backend.hits["/"] < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)
+        # Every request reached lbhealth and waits on the one probe the backend holds.
+        wait_until(
+            lambda: (served.computed - asked_before, backend.hits["/"]), lambda s: s[0] == 500
+        )
+        assert backend.hits["/"] == 2 and backend.in_flight == 1
         bg.loop.call_soon_threadsafe(gate.set)
         answers = [read_all(sock) for sock in sockets]
     finally:
@@ -256,9 +212,7 @@ def test_hanging_backend_answers_503_within_timeout(sim: Sim, lbhealth_server: S
 
 
 def test_unreachable_backend_is_down_with_reason(lbhealth_server: Serve) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     lb = lbhealth_server(one_node(f"http://127.0.0.1:{port}/"))
     response = httpx.get(f"{lb.url}/health/web1")
     assert response.status_code == 503

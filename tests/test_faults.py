@@ -1,15 +1,18 @@
-"""Fault injection: every way a backend misbehaves is a 503 with a precise reason.
+"""Fault injection: every row of the fault table in docs/endpoints.md, as written there.
 
 Each case runs a real lbhealth (uvicorn) over a :class:`FaultServer` that
-misbehaves one way, next to a healthy node. For every fault lbhealth must
-answer ``503 DOWN: <reason>`` within the check's timeout plus a margin (a
-bound, not a speed claim), read a bounded number of bytes, and keep serving
-the healthy node meanwhile.
+misbehaves one way, next to a healthy node, and holds lbhealth to the table's
+row: the reason it documents (read from the page, so that the page cannot
+drift from the code), and the bound. A ``timeout`` row must answer within the
+check's timeout plus a scheduling margin; an ``immediate`` row runs with a
+generous timeout and must answer without waiting for it. Bytes read stay
+within the documented caps, and the healthy node is served meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,19 +25,29 @@ from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
 from lbhealth.probe import HttpTarget, new_client, probe_http
 from tests import faults
-from tests.conftest import BackgroundLoop, Running
+from tests._docs import code_spans, table
+from tests._documented import BODY_READ_SLACK
+from tests._inventory import check, inventory, node
+from tests._poll import wait_until, wait_until_async
+from tests._process import ROOT
+from tests._servers import BackgroundLoop, Running, free_port
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]
 
-TIMEOUT = 1.0  # each faulty check's budget, seconds
+TIMEOUT = 1.0  # the budget of a check whose row's bound is `timeout`, seconds
 MARGIN = 1.5  # scheduling slack on a loaded CI machine; still far below any backend stall
+#: The budget of a check whose row says "immediate": lbhealth must not wait for it.
+IMMEDIATE_BUDGET = 20.0
 CAP = 64 * 1024  # max_body for these tests
-# What a probe may read past the cap: the one chunk that crossed it.
-READ_SLACK = 128 * 1024
 
 BODY = b"<html><body>Welcome</body></html>"
 RMI = "<tr><td>{}</td><td>\u201cRemote Object is {}\u201d</td></tr>"
+#: docs/endpoints.md, "Failure behaviour": backend fault -> (reasons, bound).
+TABLE = {
+    row[0]: (code_spans(row[1]), row[2])
+    for row in table(ROOT / "docs/endpoints.md", "backend fault")
+}
 
 PLAIN: dict[str, faults.Fault] = {
     "/silent": faults.silent,
@@ -83,46 +96,90 @@ PLAIN: dict[str, faults.Fault] = {
 
 @dataclass(frozen=True)
 class Case:
-    """One fault: where it lives, the check pointed at it, the reason lbhealth must give."""
+    """One fault: where it lives, the table row it proves, the check pointed at it."""
 
     name: str
-    reason: str
+    row: str  # the "backend fault" cell of its row in docs/endpoints.md
+    alternative: int = 0  # which of the row's " / "-separated reasons
     check: dict[str, Any] = field(default_factory=dict)
-    slow: bool = False  # holds the probe until its timeout
+    #: Values of the placeholders the row writes as N, M, ...
+    values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def documented(self) -> str:
+        return TABLE[self.row][0][self.alternative]
+
+    @property
+    def waits_for_timeout(self) -> bool:
+        bound = TABLE[self.row][1]
+        assert bound in ("`timeout`", "immediate"), f"{self.row}: unknown bound {bound!r}"
+        return bound == "`timeout`"
+
+    @property
+    def budget(self) -> float:
+        return TIMEOUT if self.waits_for_timeout else IMMEDIATE_BUDGET
+
+    def pattern(self, check_name: str) -> str:
+        """The documented answer as a regex over the whole body, for this case's setup."""
+        meaning = {
+            "...": ".*",  # the page elides with "..."
+            "host:port": r"127\.0\.0\.1:\d+",
+            "'host'": r"'127\.0\.0\.1'",
+            "within 3s": re.escape(f"within {self.budget:g}s"),  # the default timeout
+            "1048576-byte": f"{CAP}-byte",  # the default max_body
+            **{name: re.escape(value) for name, value in self.values.items()},
+        }
+        names = "|".join(rf"\b{re.escape(n)}\b" if n.isalnum() else re.escape(n) for n in meaning)
+        parts = re.split(f"({names})", self.documented)
+        text = "".join(meaning.get(part, re.escape(part)) for part in parts)
+        return f"DOWN: {re.escape(check_name)}: {text}\n"
 
 
 CASES = [
-    Case("refused", "http: connection refused by 127.0.0.1:"),
-    Case("silent", "no complete answer within 1s (waiting for the response)", slow=True),
-    Case("status-then-stall", "no complete answer within 1s (waiting for the response)", slow=True),
-    Case("drip", "no complete answer within 1s (waiting for the response)", slow=True),
-    Case("reset-mid-body", "connection reset by the backend while reading the body"),
-    Case("close-before-headers", "connection closed before any response"),
-    Case("garbage", "not an HTTP response: the backend sent no valid status line"),
-    Case("invalid-status-line", "invalid HTTP from backend: illegal status line"),
-    Case("headers-70k", "response headers larger than the 65536-byte cap"),
-    Case("headers-200k", "response headers larger than the 65536-byte cap"),
-    Case("header-line-200k", "response headers larger than the 65536-byte cap"),
+    Case("refused", "connection refused"),
+    Case("silent", "accepts, never answers"),
+    Case("status-then-stall", "status line, then stalls"),
+    Case("drip", "drips one byte per second (slowloris)"),
+    Case("reset-mid-body", "resets the connection mid-body"),
+    Case("close-before-headers", "closes before sending headers"),
+    Case("garbage", "non-HTTP bytes"),
+    Case("invalid-status-line", "invalid status line"),
+    Case("headers-70k", "response headers over 64 KiB"),
+    Case("headers-200k", "response headers over 64 KiB"),
+    Case("header-line-200k", "response headers over 64 KiB"),
     # No Content-Length: the body ends with the connection (HTTP/1.0), and is judged.
-    Case("body-until-close", "body does not match expect /absent/", {"expect": "absent"}),
-    Case("one-gib", "body larger than the 65536-byte cap"),
-    Case("gzip-bomb", "body larger than the 65536-byte cap"),
-    Case("bad-chunk-size", "invalid HTTP from backend: illegal chunk header"),
-    Case("chunked-cut", "connection closed mid-body"),
-    Case("length-longer", "connection closed mid-body"),
+    Case("body-until-close", "body ended by closing the connection", check={"expect": "absent"}),
+    Case("one-gib", "1 GiB body"),
+    Case("gzip-bomb", "gzip bomb"),
+    Case("bad-chunk-size", "bad chunk size / chunked body cut short"),
+    Case("chunked-cut", "bad chunk size / chunked body cut short", 1),
+    Case(
+        "length-longer",
+        "`Content-Length` longer than the body",
+        values={"N": str(len(BODY)), "M": "1000"},
+    ),
     # Framing says the body is 12 bytes: lbhealth judges only those, so the
     # page's marker is missing.
+    Case("length-shorter", "`Content-Length` shorter than the body", check={"expect": "Welcome"}),
     Case(
-        "length-shorter",
-        "body does not match expect /Welcome/",
-        {"expect": "Welcome"},
+        "redirect-loop",
+        "redirect loop (`follow_redirects: true`)",
+        check={"follow_redirects": True},
     ),
-    Case("redirect-loop", "more than 5 redirects", {"follow_redirects": True}),
-    Case("self-signed", "TLS certificate rejected by 127.0.0.1:", {}),
-    Case("expired", "certificate has expired", {"ca_file": "CA"}),
-    Case("wrong-host", "certificate is not valid for '127.0.0.1'", {"ca_file": "CA"}),
-    Case("empty", "jsp: empty body", {"kind": "jsp"}),
+    Case("self-signed", "self-signed / expired / wrong-host certificate"),
+    Case("expired", "self-signed / expired / wrong-host certificate", 1, {"ca_file": "CA"}),
+    Case("wrong-host", "self-signed / expired / wrong-host certificate", 2, {"ca_file": "CA"}),
+    Case("empty", "200 with an empty body (`jsp`)", check={"kind": "jsp"}),
 ]
+
+
+def test_every_row_of_the_fault_table_has_a_case() -> None:
+    encodings = "body in Windows-1252, or invalid UTF-8"  # not a fault: see below
+    assert {case.row for case in CASES} | {encodings} == set(TABLE)
+    for row, (reasons, _) in TABLE.items():
+        if row != encodings:
+            cases = {c.alternative for c in CASES if c.row == row}
+            assert cases == set(range(len(reasons))), row
 
 
 @dataclass
@@ -133,7 +190,7 @@ class Backends:
 
     def url_for(self, case: Case) -> str:
         if case.name == "refused":
-            return f"http://127.0.0.1:{faults.closed_port()}/"
+            return f"http://127.0.0.1:{free_port()}/"
         if case.name in self.tls:
             return self.tls[case.name].url()
         return self.plain.url(f"/{case.name}")
@@ -157,28 +214,24 @@ def backends(bg: BackgroundLoop, tmp_path_factory: pytest.TempPathFactory) -> It
         bg.run(server.stop())
 
 
-def inventory(faulty: dict[str, Any], healthy_url: str) -> dict[str, Any]:
-    return {
-        # On demand: a monitor's request is what triggers (or joins) the probe here;
-        # background mode's independence from hanging backends is in test_scheduler.
-        "settings": {"mode": "on-demand", "timeout": TIMEOUT, "max_body": CAP, "cache_ttl": 60},
-        "nodes": {
-            "faulty": {"checks": [faulty]},
-            "healthy": {"checks": [{"kind": "iis", "url": healthy_url}]},
-        },
-    }
+def faulty_inventory(faulty: dict[str, Any], healthy_url: str, timeout: float) -> dict[str, Any]:
+    # On demand: a monitor's request is what triggers (or joins) the probe here;
+    # background mode's independence from hanging backends is in test_scheduler.
+    nodes = {"faulty": {"checks": [faulty]}, "healthy": node("iis", healthy_url)}
+    return inventory(nodes, mode="on-demand", timeout=timeout, max_body=CAP, cache_ttl=60)
 
 
 def faulty_check(case: Case, backends: Backends) -> dict[str, Any]:
-    check: dict[str, Any] = {"kind": "http", "url": backends.url_for(case), **case.check}
-    if check.get("ca_file") == "CA":
-        check["ca_file"] = backends.ca_file
-    return check
+    options = {"kind": "http", **case.check}
+    spec = check(options.pop("kind"), backends.url_for(case), **options)
+    if spec.get("ca_file") == "CA":
+        spec["ca_file"] = backends.ca_file
+    return spec
 
 
 async def probe_both(lb: Running) -> tuple[httpx.Response, float, list[int], bool]:
     """Ask for the faulty node and, while it is pending, the healthy one five times."""
-    async with httpx.AsyncClient(base_url=lb.url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=lb.url, timeout=60) as client:
         start = time.monotonic()
         faulty = asyncio.create_task(client.get("/health/faulty"))
         elapsed: list[float] = []
@@ -190,21 +243,25 @@ async def probe_both(lb: Running) -> tuple[httpx.Response, float, list[int], boo
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_backend_fault_is_503_with_precise_reason_within_budget(
+def test_backend_fault_reads_as_its_table_row(
     case: Case, backends: Backends, sim: Sim, lbhealth_server: Serve
 ) -> None:
     healthy = sim({"/": IIS_WELCOME})
-    lb = lbhealth_server(inventory(faulty_check(case, backends), healthy.url()), ready=False)
+    spec = faulty_check(case, backends)
+    lb = lbhealth_server(faulty_inventory(spec, healthy.url(), case.budget), ready=False)
     response, elapsed, healthy_codes, faulty_pending = asyncio.run(probe_both(lb))
     assert response.status_code == 503
-    assert response.text.startswith("DOWN: ") and response.text.count("\n") == 1
-    assert case.reason in response.text
-    assert elapsed <= TIMEOUT + MARGIN
-    # The healthy node kept answering meanwhile: for a stalling backend, while
-    # the faulty request was still waiting on it.
+    assert re.fullmatch(case.pattern(spec["kind"]), response.text, re.S), (
+        f"{response.text!r} is not the documented {case.documented!r}"
+    )
+    # The bound: a timeout row's answer comes within its timeout (plus scheduling
+    # slack); an immediate row's comes without waiting for its (long) timeout.
+    if case.waits_for_timeout:
+        assert elapsed <= TIMEOUT + MARGIN
+        assert faulty_pending  # the healthy node was served while the probe waited
+    else:
+        assert elapsed < IMMEDIATE_BUDGET
     assert healthy_codes == [200] * 5
-    if case.slow:
-        assert faulty_pending
 
 
 @pytest.mark.parametrize(
@@ -214,20 +271,20 @@ def test_backend_fault_is_503_with_precise_reason_within_budget(
 def test_oversized_answers_are_read_only_up_to_the_cap(
     path: str, max_sent: int, backends: Backends, bg: BackgroundLoop
 ) -> None:
+    target = f"{path}?probe={time.monotonic_ns()}"  # this test's own connection
+
     async def run() -> Any:
         async with new_client() as client:
-            return await probe_http(client, HttpTarget(backends.plain.url(path)), 5, CAP)
+            return await probe_http(client, HttpTarget(backends.plain.url(target)), 5, CAP)
 
-    before = len(backends.plain.sent[path])
     observation = bg.run(run())
     assert observation.error == "too-large"
-    assert observation.bytes_read <= CAP + READ_SLACK
+    # docs/endpoints.md: never more than max_body plus one 64 KiB read.
+    assert observation.bytes_read <= CAP + BODY_READ_SLACK
     # The backend could hand the kernel only a bounded amount before lbhealth
     # hung up: 1 GiB was offered.
-    deadline = time.monotonic() + 5
-    while len(backends.plain.sent[path]) == before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert backends.plain.sent[path][-1] <= max_sent
+    sent = wait_until(lambda: backends.plain.sent_to.get(target), lambda n: n is not None)
+    assert sent <= max_sent
 
 
 def test_redirect_loop_stops_after_five_redirects(
@@ -235,23 +292,25 @@ def test_redirect_loop_stops_after_five_redirects(
 ) -> None:
     before = backends.plain.hits["/redirect-loop"]
     case = next(c for c in CASES if c.name == "redirect-loop")
-    lb = lbhealth_server(inventory(faulty_check(case, backends), sim({"/": IIS_WELCOME}).url()))
+    healthy = sim({"/": IIS_WELCOME}).url()
+    lb = lbhealth_server(faulty_inventory(faulty_check(case, backends), healthy, TIMEOUT))
     assert httpx.get(f"{lb.url}/health/faulty", timeout=10).status_code == 503
-    assert backends.plain.hits["/redirect-loop"] - before == 6  # the first request + 5 redirects
+    # docs/endpoints.md: "(6 requests reach the backend)"
+    assert backends.plain.hits["/redirect-loop"] - before == 6
 
 
 @pytest.mark.parametrize(
     ("path", "code", "text"),
     [
         ("/rmi-cp1252", 200, "UP\n"),
-        ("/rmi-bad-utf8", 503, "EAAS not alive"),
+        ("/rmi-bad-utf8", 503, TABLE["body in Windows-1252, or invalid UTF-8"][0][0]),
     ],
 )
 def test_odd_encodings_are_still_interpreted(
     path: str, code: int, text: str, backends: Backends, sim: Sim, lbhealth_server: Serve
 ) -> None:
-    check = {"kind": "rmi-objects", "url": backends.plain.url(path)}
-    lb = lbhealth_server(inventory(check, sim({"/": IIS_WELCOME}).url()))
+    spec = check("rmi-objects", backends.plain.url(path))
+    lb = lbhealth_server(faulty_inventory(spec, sim({"/": IIS_WELCOME}).url(), TIMEOUT))
     response = httpx.get(f"{lb.url}/health/faulty", timeout=10)
     assert response.status_code == code
     assert text in response.text
@@ -264,17 +323,20 @@ def test_all_faults_at_once_leave_healthy_node_served(
     nodes: dict[str, Any] = {
         case.name: {"checks": [faulty_check(case, backends)]} for case in CASES
     }
-    nodes["healthy"] = {"checks": [{"kind": "iis", "url": sim({"/": IIS_WELCOME}).url()}]}
+    nodes["healthy"] = node("iis", sim({"/": IIS_WELCOME}).url())
     settings = {"mode": "on-demand", "timeout": TIMEOUT, "max_body": CAP, "cache_ttl": 0.2}
-    lb = lbhealth_server({"settings": settings, "nodes": nodes}, ready=False)
+    lb = lbhealth_server(inventory(nodes, **settings), ready=False)
 
     async def run() -> tuple[dict[str, int], list[int]]:
         async with httpx.AsyncClient(base_url=lb.url, timeout=30) as client:
             faulty = {c.name: asyncio.create_task(client.get(f"/health/{c.name}")) for c in CASES}
             healthy = []
-            while not all(t.done() for t in faulty.values()):
+
+            async def ask_healthy() -> bool:
                 healthy.append((await client.get("/health/healthy")).status_code)
-                await asyncio.sleep(0.02)
+                return all(t.done() for t in faulty.values())
+
+            await wait_until_async(ask_healthy)  # ...until every faulty node has answered
             return {n: (await t).status_code for n, t in faulty.items()}, healthy
 
     faulty_codes, healthy_codes = asyncio.run(run())

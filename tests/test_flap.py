@@ -12,14 +12,14 @@ from lbhealth.core.flap import Flap, FlapState, step
 from lbhealth.demo.cluster import JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
 from lbhealth.verdict import CheckResult, Status
-from tests._lb import inventory
-from tests._poll import wait_until
-from tests.conftest import Running
-from tests.test_haproxy import JBOSS_ERROR_200
+from tests._cases import own_page
+from tests._inventory import inventory, node
+from tests._servers import Running
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]
 UP, DOWN = Status.UP, Status.DOWN
+JBOSS_ERROR_200 = own_page("jboss-jbossweb-error-report-with-200")
 
 
 def run(raws: list[Status], rise: int, fall: int) -> list[Status]:
@@ -64,11 +64,8 @@ def test_held_result_keeps_state_and_says_why() -> None:
 
 def test_node_with_fall_2_survives_one_failed_probe(sim: Sim, lbhealth_server: Serve) -> None:
     backend = sim({"/": JBOSS_WELCOME})
-    check = {"kind": "jboss", "url": backend.url(), "rise": 2, "fall": 2}
-    lb = lbhealth_server(
-        inventory({"app1": {"checks": [check]}}, mode="on-demand", cache_ttl="1ms")
-    )
-    wait_until(lambda: httpx.get(f"{lb.url}/readyz").status_code, lambda c: c == 200)
+    app1 = node("jboss", backend.url(), rise=2, fall=2)
+    lb = lbhealth_server(inventory({"app1": app1}, mode="on-demand", cache_ttl="1ms"))
 
     def health() -> tuple[int, str]:
         response = httpx.get(f"{lb.url}/health/app1")

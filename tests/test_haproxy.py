@@ -25,11 +25,12 @@ from lbhealth.demo.cluster import (
 )
 from lbhealth.demo.simserver import Page, SimServer
 from lbhealth.lb.export import DetectionTiming, haproxy_config
-from tests._cases import OWN_PAGES, load_case
+from tests._admin import ADMIN, set_state
+from tests._cases import own_page
 from tests._haproxy import HAProxy, run_haproxy, start_haproxy
-from tests._lb import inventory, jboss_node, set_state
+from tests._inventory import inventory, jboss_node, node
 from tests._poll import wait_until
-from tests.conftest import Running, free_port, require_tool
+from tests._servers import Running, free_port, require_tool
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]
@@ -37,8 +38,7 @@ StartHAProxy = Callable[[str, str], HAProxy]
 
 WORK = "/work"
 WORK_PAGE = Page(200, [("Content-Type", "text/plain")], b"served\n")
-_JBOSS_ERROR = load_case(OWN_PAGES / "jboss-jbossweb-error-report-with-200")
-JBOSS_ERROR_200 = Page(_JBOSS_ERROR.status, _JBOSS_ERROR.headers, _JBOSS_ERROR.body)
+JBOSS_ERROR_200 = own_page("jboss-jbossweb-error-report-with-200")
 RMI_ALL_ALIVE = Page(
     200,
     RMI_EAAS_DEAD.headers,
@@ -116,9 +116,7 @@ def test_broken_node_goes_down_and_recovers(
 ) -> None:
     kind, path, healthy, broken = BREAKS[case]
     backend = sim({path: healthy, WORK: WORK_PAGE})
-    lb = lbhealth_server(
-        inventory({"node1": {"checks": [{"kind": kind, "url": backend.url(path)}]}})
-    )
+    lb = lbhealth_server(inventory({"node1": node(kind, backend.url(path))}, **ADMIN))
     check = CHECK_FORMS[form].format(node="node1")
     proxy = haproxy(f"backend be\n    {check}\n" + server_line("node1", backend, lb))
     wait_status(proxy, "be/node1", "UP")
@@ -134,7 +132,7 @@ def test_drained_node_is_nolb_not_down_and_gets_no_new_sessions(
     sim: Sim, lbhealth_server: Serve, haproxy: StartHAProxy
 ) -> None:
     servers = {n: sim({"/": JBOSS_WELCOME, WORK: WORK_PAGE}) for n in ("app1", "app2")}
-    lb = lbhealth_server(inventory({n: jboss_node(s) for n, s in servers.items()}))
+    lb = lbhealth_server(inventory({n: jboss_node(s) for n, s in servers.items()}, **ADMIN))
     proxy = haproxy(pool_backend(lb, servers))
     wait_status(proxy, "be/app1", "UP")
     wait_status(proxy, "be/app2", "UP")
@@ -152,7 +150,7 @@ def test_drained_node_is_nolb_not_down_and_gets_no_new_sessions(
 
 def test_maint_takes_node_out(sim: Sim, lbhealth_server: Serve, haproxy: StartHAProxy) -> None:
     servers = {n: sim({"/": JBOSS_WELCOME, WORK: WORK_PAGE}) for n in ("app1", "app2")}
-    lb = lbhealth_server(inventory({n: jboss_node(s) for n, s in servers.items()}))
+    lb = lbhealth_server(inventory({n: jboss_node(s) for n, s in servers.items()}, **ADMIN))
     proxy = haproxy(pool_backend(lb, servers))
     wait_status(proxy, "be/app2", "UP")
     set_state(lb.url, "app1", "maint", "disk replacement")
@@ -166,7 +164,7 @@ def test_traffic_reaches_only_nodes_lbhealth_calls_up(
 ) -> None:
     pages = {"app1": JBOSS_WELCOME, "app2": JBOSS_ERROR_200, "app3": JBOSS_WELCOME}
     servers = {n: sim({"/": page, WORK: WORK_PAGE}) for n, page in pages.items()}
-    lb = lbhealth_server(inventory({n: jboss_node(s) for n, s in servers.items()}))
+    lb = lbhealth_server(inventory({n: jboss_node(s) for n, s in servers.items()}, **ADMIN))
     proxy = haproxy(pool_backend(lb, servers))
     wait_status(proxy, "be/app1", "UP")
     wait_status(proxy, "be/app3", "UP")
@@ -193,8 +191,8 @@ def test_agent_check_drives_haproxy_states(
 ) -> None:
     backend = sim({"/": JBOSS_WELCOME, WORK: WORK_PAGE})
     agent_port = free_port()
-    node = jboss_node(backend, agent_weight=50)
-    lb = lbhealth_server(inventory({"app1": node}, agent_port=agent_port))
+    app1 = jboss_node(backend, agent_weight=50)
+    lb = lbhealth_server(inventory({"app1": app1}, **ADMIN, agent_port=agent_port))
     proxy = haproxy(agent_backend(lb, backend, agent_port))
     wait_until(
         lambda: proxy.stats()["be/app1"], lambda r: (r["status"], r["weight"]) == ("UP", "50")
@@ -216,10 +214,10 @@ def test_exported_config_runs_and_logs_lbhealths_reason(
     servers = {n: sim({"/": JBOSS_WELCOME, WORK: WORK_PAGE}) for n in ("app1", "app2")}
     nodes = {n: {**jboss_node(s), "address": f"127.0.0.1:{s.port}"} for n, s in servers.items()}
     nodes["db1"] = {"role": "database", "checks": [{"kind": "tcp", "address": "127.0.0.1:1"}]}
-    lb = lbhealth_server(inventory(nodes))
+    lb = lbhealth_server(inventory(nodes, **ADMIN))
     port = free_port()
     exported = haproxy_config(
-        parse_inventory(inventory(nodes), "test"),
+        parse_inventory(inventory(nodes, **ADMIN), "test"),
         lb.url,
         binds={"application": ("127.0.0.1", str(port))},
         timing=DetectionTiming(inter="200ms", rise=1, fall=1),

@@ -14,7 +14,6 @@ import functools
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +22,17 @@ import httpx
 import kubernetes_validate
 import pytest
 import yaml
-from conftest import BackgroundLoop
 from kubernetes_validate.utils import latest_version
-from test_cli import wait_for
-from test_docker import FINAL, running
 
 from lbhealth.demo.cluster import JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
+from tests._dockerfile import FINAL
+from tests._inventory import inventory, node
 from tests._kubeapi import fake_kube
-from tests.conftest import free_port
+from tests._poll import wait_ready
+from tests._process import ROOT, lbhealth_command, running
+from tests._servers import BackgroundLoop, free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "helm" / "lbhealth"
 EIM_WIM = yaml.safe_load((CHART / "ci" / "eim-wim-values.yaml").read_text(encoding="utf-8"))
 VALUES: dict[str, dict[str, Any] | None] = {"default": None, "eim-wim": EIM_WIM}
@@ -333,8 +332,8 @@ def test_a_single_replica_gets_no_disruption_budget() -> None:
 
 def test_notes_show_curl_for_every_node_and_explain_drain() -> None:
     notes = render(EIM_WIM)["lbhealth/templates/NOTES.txt"]
-    for node in EIM_WIM["inventory"]["nodes"]:
-        assert f"curl -i http://127.0.0.1:8080/health/{node}\n" in notes
+    for name in EIM_WIM["inventory"]["nodes"]:
+        assert f"curl -i http://127.0.0.1:8080/health/{name}\n" in notes
     assert "admin_state" in notes
 
 
@@ -345,7 +344,7 @@ def test_rendered_pod_serves_its_probes(bg: BackgroundLoop, tmp_path: Path) -> N
         port = free_port()
         values = {
             "containerPort": port,
-            "inventory": {"nodes": {"app1": {"checks": [{"kind": "jboss", "url": backend.url()}]}}},
+            "inventory": inventory({"app1": node("jboss", backend.url())}),
         }
         objects = kinds(manifests(render(values)))
         config = tmp_path / "inventory.yaml"
@@ -358,27 +357,18 @@ def test_rendered_pod_serves_its_probes(bg: BackgroundLoop, tmp_path: Path) -> N
         }
         main = container(objects["Deployment"])
         base = f"http://127.0.0.1:{port}"
-        with running([sys.executable, "-m", "lbhealth", "serve"], env, tmp_path):
-            wait_for(f"{base}/livez")
-            statuses = {}
-            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-                statuses[probe] = wait_ok(base + main[probe]["httpGet"]["path"])
+        with running(lbhealth_command("serve"), tmp_path / "serve.log", env) as proc:
+            # Readiness follows the first probes; each probe path must then answer 200.
+            wait_ready(base, process=proc)
+            statuses = {
+                probe: httpx.get(base + main[probe]["httpGet"]["path"], timeout=5).status_code
+                for probe in ("startupProbe", "livenessProbe", "readinessProbe")
+            }
             health = httpx.get(f"{base}/health/app1", timeout=10)
     finally:
         bg.run(backend.stop())
     assert statuses == {"startupProbe": 200, "livenessProbe": 200, "readinessProbe": 200}
     assert (health.status_code, health.text) == (200, "UP\n")
-
-
-def wait_ok(url: str, tries: int = 100) -> int:
-    """Status of ``url`` once it is 200, or the last one: readiness follows the first probes."""
-    status = 0
-    for _ in range(tries):
-        status = httpx.get(url, timeout=5).status_code
-        if status == 200:
-            break
-        time.sleep(0.05)
-    return status
 
 
 def test_default_inventory_runs_in_background_mode_without_cache_ttl() -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from _cases import answer
 
 from lbhealth.interpret import INTERPRETERS, Outcome, Rules, interpret
 from lbhealth.interpret.http import describe_statuses, listing_interpreter
 from lbhealth.interpret.listing import Listing, ListingRules
 from lbhealth.verdict import Status
+from tests._cases import answer
 
 #: A page every kind reads as healthy: a JBoss welcome title, one live RMI
 #: process and one connected ICM link (each kind ignores the other's line).

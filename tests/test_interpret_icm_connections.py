@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from _cases import answer
 
 from lbhealth.interpret import Outcome, Rules, interpret
 from lbhealth.interpret.icm_connections import connected
 from lbhealth.verdict import Status
+from tests._cases import answer
 
 
 def icm(body: str, rules: Rules | None = None, status: int = 200) -> Outcome:

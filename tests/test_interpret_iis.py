@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from _cases import answer
 
 from lbhealth.interpret import Outcome, Rules, interpret
 from lbhealth.verdict import Status
+from tests._cases import answer
 
 HTTPSYS_503 = (
     "<HTML><HEAD><TITLE>Service Unavailable</TITLE></HEAD><BODY><h2>Service Unavailable</h2>"

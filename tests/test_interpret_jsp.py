@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from _cases import answer
 
 from lbhealth.interpret import Outcome, Rules, interpret
 from lbhealth.verdict import Status
+from tests._cases import answer
 
 LOGIN = (
     "<html><head><title>Cisco Interaction Manager - Login</title></head><body>"

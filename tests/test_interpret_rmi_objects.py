@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from _cases import answer
 
 from lbhealth.interpret import Outcome, Rules, interpret
 from lbhealth.interpret.rmi_objects import alive
 from lbhealth.text.clean import MAX_REASON
 from lbhealth.verdict import Status
+from tests._cases import answer
 
 
 def rmi(

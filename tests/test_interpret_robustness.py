@@ -5,12 +5,12 @@ from __future__ import annotations
 import random
 
 import pytest
-from _cases import answer
 
 from bench.interpret import BODIES
 from lbhealth.interpret import INTERPRETERS, Answer, Rules, interpret
 from lbhealth.text.clean import MAX_REASON
 from lbhealth.verdict import Status
+from tests._cases import answer
 
 KINDS = sorted(INTERPRETERS)
 

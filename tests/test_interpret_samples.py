@@ -1,17 +1,24 @@
-"""Every recorded answer (shared samples and tests/pages) reads as its expect.json says."""
+"""Every recorded answer (tests/samples and tests/pages) reads as its expect.json says."""
 
 from __future__ import annotations
 
 import pytest
-from _cases import Case, all_cases
 
 from lbhealth.interpret import INTERPRETERS, Answer, Outcome, Rules, interpret
+from tests._cases import OWN_PAGES, SAMPLES, Case, all_cases, case_dirs
 
 CASES = all_cases()
 
 
 def _outcome(case: Case) -> Outcome:
     return interpret(case.expect["kind"], Answer(case.status, case.headers, case.body), Rules())
+
+
+def test_the_shared_samples_and_our_pages_are_all_read() -> None:
+    names = {case.name for case in CASES}
+    for root in (SAMPLES, OWN_PAGES):
+        found = {path.name for path in case_dirs(root)}
+        assert found and found <= names, root
 
 
 def test_there_are_cases_for_every_kind_but_http() -> None:

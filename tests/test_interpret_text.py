@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from _cases import answer
 
 from lbhealth.interpret.text.decode import decode
 from lbhealth.interpret.text.html import read_page
+from tests._cases import answer
 
 
 @pytest.mark.parametrize(

@@ -3,92 +3,61 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from lbhealth.demo.cluster import JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
-from lbhealth.lb.export import F5_RECV, F5_RECV_DISABLE
-from tests._lb import TOKEN, inventory, jboss_node
+from tests._admin import ADMIN, TOKEN
+from tests._documented import F5_RECV, F5_RECV_DISABLE
+from tests._inventory import inventory, jboss_node, node, write
 from tests._poll import wait_ready
-from tests.conftest import free_port, require_tool
-from tests.test_cli import ROOT, lbhealth, wait_for
+from tests._process import lbhealth, lbhealth_command, running
+from tests._servers import free_port, require_tool
 
 Sim = Callable[..., SimServer]
+#: The nodes of examples/inventory.yaml, in its order.
+NODES = ("web1", "web2", "app1", "app2", "msg1", "svc1", "db1", "file1")
 
 
-def write_inventory(path: Path, data: dict[str, object]) -> Path:
-    path.write_text(yaml.safe_dump(data))
-    return path
+def serve(config: Path, port: int) -> list[str]:
+    return lbhealth_command("serve", "--config", str(config), "--port", str(port))
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[[Path, int], subprocess.Popen[str]]]:
-    """Factory: ``lbhealth serve`` as a real process; stopped with SIGTERM after the test."""
-    procs: list[subprocess.Popen[str]] = []
-
-    def start(config: Path, port: int) -> subprocess.Popen[str]:
-        args = ["serve", "--config", str(config), "--port", str(port)]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lbhealth", *args],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        procs.append(proc)
-        wait_for(f"http://127.0.0.1:{port}/livez")
-        return proc
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.communicate(timeout=10)
-
-
-def stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGTERM)
-    return proc.communicate(timeout=10)[1]
-
-
-def test_drain_and_maint_set_by_cli_survive_a_restart(
-    sim: Sim, tmp_path: Path, serve: Callable[[Path, int], subprocess.Popen[str]]
-) -> None:
+def test_drain_and_maint_set_by_cli_survive_a_restart(sim: Sim, tmp_path: Path) -> None:
     backend = sim({"/": JBOSS_WELCOME})
     nodes = {"app1": jboss_node(backend), "app2": jboss_node(backend)}
-    config = write_inventory(tmp_path / "inv.yaml", inventory(nodes, tmp_path / "state.json"))
+    data = inventory(nodes, **ADMIN, state_file=str(tmp_path / "state.json"))
+    config = write(tmp_path / "inv.yaml", data)
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    first = serve(config, port)
     admin = ("admin", "--url", url, "--token-file", str(token_file))
-    drained = lbhealth(*admin, "drain", "app1", "--reason", "patching")
-    assert drained.returncode == 0, drained.stderr
-    assert drained.stdout.startswith("app1: drain (patching) [api by ")
-    assert lbhealth(*admin, "maint", "app2", "--reason", "disk").returncode == 0
-    err = stop(first)
+    with running(serve(config, port), tmp_path / "first.log") as first:
+        wait_ready(url, process=first)
+        drained = lbhealth(*admin, "drain", "app1", "--reason", "patching")
+        assert drained.returncode == 0, drained.stderr
+        assert drained.stdout.startswith("app1: drain (patching) [api by ")
+        assert lbhealth(*admin, "maint", "app2", "--reason", "disk").returncode == 0
+    err = (tmp_path / "first.log").read_text()
     assert TOKEN not in err and "admin state app1: enabled -> drain" in err
 
-    serve(config, port)
-    wait_ready(url)
-    assert httpx.get(f"{url}/health/app1").text == "DRAIN: patching\n"
-    assert httpx.get(f"{url}/health/app2").text == "MAINT: disk\n"
-    listed = lbhealth("admin", "--url", url, "list", env={"LBHEALTH_ADMIN_TOKEN": TOKEN})
-    assert listed.returncode == 0
-    assert "app1: drain (patching)" in listed.stdout and "app2: maint (disk)" in listed.stdout
-    assert TOKEN not in listed.stdout + listed.stderr
-    enabled = lbhealth(*admin, "enable", "app1")
-    assert enabled.returncode == 0
-    assert httpx.get(f"{url}/health/app1").text == "UP\n"
+    with running(serve(config, port), tmp_path / "second.log") as second:
+        wait_ready(url, process=second)  # probed: a drained node reads DRAIN only while UP
+        assert httpx.get(f"{url}/health/app1").text == "DRAIN: patching\n"
+        assert httpx.get(f"{url}/health/app2").text == "MAINT: disk\n"
+        listed = lbhealth("admin", "--url", url, "list", env={"LBHEALTH_ADMIN_TOKEN": TOKEN})
+        assert listed.returncode == 0
+        assert "app1: drain (patching)" in listed.stdout and "app2: maint (disk)" in listed.stdout
+        assert TOKEN not in listed.stdout + listed.stderr
+        enabled = lbhealth(*admin, "enable", "app1")
+        assert enabled.returncode == 0
+        assert httpx.get(f"{url}/health/app1").text == "UP\n"
 
 
 def test_admin_cli_without_token_exits_2() -> None:
@@ -97,20 +66,22 @@ def test_admin_cli_without_token_exits_2() -> None:
     assert "no admin token: pass --token-file FILE or set LBHEALTH_ADMIN_TOKEN" in result.stderr
 
 
-def test_admin_cli_reports_refusal_without_echoing_token(
-    sim: Sim, tmp_path: Path, serve: Callable[[Path, int], subprocess.Popen[str]]
-) -> None:
-    config = write_inventory(
-        tmp_path / "inv.yaml", inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))})
-    )
+def test_admin_cli_reports_refusal_without_echoing_token(sim: Sim, tmp_path: Path) -> None:
+    data = inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}, **ADMIN)
+    config = write(tmp_path / "inv.yaml", data)
     port = free_port()
-    serve(config, port)
     url = f"http://127.0.0.1:{port}"
-    wrong = lbhealth("admin", "--url", url, "drain", "app1", env={"LBHEALTH_ADMIN_TOKEN": "guess"})
-    assert wrong.returncode == 1
-    assert "lbhealth refused (401)" in wrong.stderr and "guess" not in wrong.stderr
-    unknown = lbhealth("admin", "--url", url, "drain", "nope", env={"LBHEALTH_ADMIN_TOKEN": TOKEN})
-    assert unknown.returncode == 1 and "no node named 'nope'" in unknown.stderr
+    with running(serve(config, port), tmp_path / "serve.log") as proc:
+        wait_ready(url, process=proc)
+        wrong = lbhealth(
+            "admin", "--url", url, "drain", "app1", env={"LBHEALTH_ADMIN_TOKEN": "guess"}
+        )
+        assert wrong.returncode == 1
+        assert "lbhealth refused (401)" in wrong.stderr and "guess" not in wrong.stderr
+        unknown = lbhealth(
+            "admin", "--url", url, "drain", "nope", env={"LBHEALTH_ADMIN_TOKEN": TOKEN}
+        )
+        assert unknown.returncode == 1 and "no node named 'nope'" in unknown.stderr
 
 
 def haproxy_check(config: Path) -> subprocess.CompletedProcess[str]:
@@ -127,19 +98,18 @@ def test_exported_haproxy_config_passes_haproxy_check(tmp_path: Path) -> None:
     config.write_text(exported.stdout)
     checked = haproxy_check(config)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    for node in ("web1", "app1", "svc1", "db1", "file1"):
-        assert f"    server {node} " in exported.stdout
-    assert exported.stdout.count("http-check disable-on-404") == 5
+    for name in NODES:
+        assert f"    server {name} " in exported.stdout
+    # One backend per role, each turning a drained (404) server into NOLB.
+    assert exported.stdout.count("http-check disable-on-404") == 6
 
 
 def test_exported_haproxy_config_with_agent_check_passes(tmp_path: Path) -> None:
     nodes = {
-        "app1": {"checks": [{"kind": "jboss", "url": "http://10.0.0.21:9001/"}]},
-        "app2": {"address": "10.0.0.22:9001", "checks": [{"kind": "tcp", "address": "x:1"}]},
+        "app1": node("jboss", "http://10.0.0.21:9001/"),
+        "app2": {**node("tcp", "x:1"), "address": "10.0.0.22:9001"},
     }
-    config = write_inventory(
-        tmp_path / "inv.yaml", {"settings": {"agent_port": 9777}, "nodes": nodes}
-    )
+    config = write(tmp_path / "inv.yaml", inventory(nodes, agent_port=9777))
     exported = lbhealth(
         "export", "haproxy", "--config", str(config), "--lbhealth-url", "http://10.0.0.50:8080"
     )
@@ -165,13 +135,16 @@ def test_exported_f5_monitors_use_the_documented_strings() -> None:
     )
     assert exported.returncode == 0, exported.stderr
     monitors = [line for line in exported.stdout.splitlines() if "ltm monitor http" in line]
-    assert len(monitors) == 5
-    for line, node in zip(monitors, ("web1", "app1", "svc1", "db1", "file1"), strict=True):
-        assert line.startswith(f"tmsh create ltm monitor http lbhealth_{node} ")
-        assert f'send "GET /health/{node} HTTP/1.1\\r\\nHost: lbhealth\\r\\n' in line
+    assert len(monitors) == len(NODES)
+    for line, name in zip(monitors, NODES, strict=True):
+        assert line.startswith(f"tmsh create ltm monitor http lbhealth_{name} ")
+        assert f'send "GET /health/{name} HTTP/1.1\\r\\nHost: lbhealth\\r\\n' in line
         assert f'recv "{F5_RECV}" recv-disable "{F5_RECV_DISABLE}"' in line
         assert line.endswith("destination 10.0.0.50:8080")
-    assert "members add { app1.example.com:9001 { monitor lbhealth_app1 } }" in exported.stdout
+    assert (
+        "members add { 127.0.0.1:8083 { monitor lbhealth_app1 }"
+        " 127.0.0.1:8084 { monitor lbhealth_app2 } }"
+    ) in exported.stdout
 
 
 def test_export_rejects_a_bad_lbhealth_url() -> None:

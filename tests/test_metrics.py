@@ -20,8 +20,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from lbhealth import __version__
 from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, IIS_WELCOME, JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
-from tests._lb import inventory, jboss_node, set_state
-from tests.conftest import Running, free_port, require_tool
+from tests._admin import ADMIN, set_state
+from tests._inventory import inventory, jboss_node, node
+from tests._servers import Running, free_port, require_tool
 
 Sim = Callable[..., SimServer]
 Serve = Callable[..., Running]
@@ -48,16 +49,12 @@ def labels(**pairs: str) -> frozenset[tuple[str, str]]:
 
 def test_metrics_report_verdicts_probes_and_requests(sim: Sim, lbhealth_server: Serve) -> None:
     up, down = sim({"/": IIS_WELCOME}), sim({"/": IIS_APPPOOL_STOPPED})
-    lb = lbhealth_server(
-        {
-            "settings": {"interval": 60},
-            "nodes": {
-                "web1": {"role": "web", "checks": [{"kind": "iis", "url": up.url()}]},
-                "web2": {"role": "web", "checks": [{"kind": "iis", "url": down.url()}]},
-                "db1": {"checks": [{"kind": "tcp", "address": f"127.0.0.1:{free_port()}"}]},
-            },
-        }
-    )
+    nodes = {
+        "web1": node("iis", up.url(), "web"),
+        "web2": node("iis", down.url(), "web"),
+        "db1": node("tcp", f"127.0.0.1:{free_port()}"),
+    }
+    lb = lbhealth_server(inventory(nodes, **{**ADMIN, "interval": 60}))
     before = scrape(lb)
     for _ in range(7):
         httpx.get(f"{lb.url}/health/web1")
@@ -99,7 +96,7 @@ def test_served_state_shows_drain_and_maint_that_node_up_hides(
     ok, broken = sim({"/": JBOSS_WELCOME}), sim({"/": IIS_APPPOOL_STOPPED})
     nodes = {n: jboss_node(ok) for n in ("app1", "app2", "app3")}
     nodes["web1"] = {"role": "web", "checks": [{"kind": "iis", "url": broken.url()}]}
-    lb = lbhealth_server(inventory(nodes, interval=60))
+    lb = lbhealth_server(inventory(nodes, **{**ADMIN, "interval": 60}))
     assert set_state(lb.url, "app1", "drain", "patching").status_code == 200
     assert set_state(lb.url, "app2", "maint", "disk").status_code == 200
     samples = scrape(lb)
@@ -110,14 +107,14 @@ def test_served_state_shows_drain_and_maint_that_node_up_hides(
     assert served(samples, "app3", "application") == {"up": 1, "drain": 0, "down": 0, "maint": 0}
     assert served(samples, "web1", "web") == {"up": 0, "drain": 0, "down": 1, "maint": 0}
     # The same answers the monitors get.
-    for node, code in (("app1", 404), ("app2", 503), ("app3", 200), ("web1", 503)):
-        assert httpx.get(f"{lb.url}/health/{node}").status_code == code
+    for name, code in (("app1", 404), ("app2", 503), ("app3", 200), ("web1", 503)):
+        assert httpx.get(f"{lb.url}/health/{name}").status_code == code
 
 
 def test_build_info_process_metrics_no_created_series_and_head(
     sim: Sim, lbhealth_server: Serve
 ) -> None:
-    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}))
+    lb = lbhealth_server(inventory({"app1": jboss_node(sim({"/": JBOSS_WELCOME}))}, **ADMIN))
     text = httpx.get(f"{lb.url}/metrics").text
     samples = scrape(lb)
     assert samples[("lbhealth_build_info", labels(version=__version__))] == 1
@@ -132,7 +129,7 @@ def test_build_info_process_metrics_no_created_series_and_head(
 def test_promtool_finds_no_problem_in_the_exposition(sim: Sim, lbhealth_server: Serve) -> None:
     promtool = require_tool("promtool")
     nodes = {"app1": jboss_node(sim({"/": JBOSS_WELCOME})), "app2": jboss_node(sim({}))}
-    lb = lbhealth_server(inventory(nodes, interval=60))
+    lb = lbhealth_server(inventory(nodes, **{**ADMIN, "interval": 60}))
     set_state(lb.url, "app1", "drain")
     exposition = httpx.get(f"{lb.url}/metrics").text
     checked = subprocess.run(
@@ -165,7 +162,7 @@ def test_alert_rules_fire_once_per_node_not_per_replica(
         "app2": jboss_node(ok),
         "web1": {"role": "web", "checks": [{"kind": "iis", "url": broken.url()}]},
     }
-    replicas = [lbhealth_server(inventory(nodes, interval=60)) for _ in range(2)]
+    replicas = [lbhealth_server(inventory(nodes, **{**ADMIN, "interval": 60})) for _ in range(2)]
     # A drain set through one replica's admin API only: the replicas now disagree on app1.
     assert set_state(replicas[0].url, "app1", "drain", "patching").status_code == 200
     inputs = [s for i, lb in enumerate(replicas) for s in series(scrape(lb), f"lbhealth-{i}")]

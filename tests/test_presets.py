@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from lbhealth.config import ConfigError, parse_inventory
-from lbhealth.config.presets import ICM_JSP, LOGIN_JSP, RMI_JSP
-from tests.test_cli import lbhealth
+from tests._documented import ICM_JSP, LOGIN_JSP, RMI_JSP
+from tests._process import lbhealth
 
 CLUSTER: dict[str, Any] = {
     "web": ["web1.example.com", "web2.example.com"],

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import tracemalloc
 from collections.abc import Callable
 
 from lbhealth.demo.simserver import Page, SimServer
 from lbhealth.probe import HttpTarget, new_client, probe_http, probe_tcp
-from tests.conftest import BackgroundLoop
+from tests._servers import BackgroundLoop, free_port
 
 Sim = Callable[..., SimServer]
 
@@ -70,19 +71,13 @@ def test_user_agent_and_custom_headers_are_sent(sim: Sim, bg: BackgroundLoop) ->
 def test_tcp_probe_refused_and_ok(bg: BackgroundLoop, tcp_listener: object) -> None:
     ok = bg.run(probe_tcp("127.0.0.1", tcp_listener.port, 2))  # type: ignore[attr-defined]
     assert ok.error is None
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     refused = bg.run(probe_tcp("127.0.0.1", port, 2))
     assert refused.error == "refused" and f"127.0.0.1:{port}" in refused.detail
 
 
 def test_followed_redirect_body_is_never_read(sim: Sim, bg: BackgroundLoop) -> None:
     """A redirect's body (here a gzip bomb) is skipped, not inflated into memory."""
-    import tracemalloc
-
     bomb = gzip.compress(b"\0" * 200_000_000, compresslevel=9)
     redirect = Page(302, [("Location", "/next"), ("Content-Encoding", "gzip")], bomb)
     backend = sim({"/": redirect, "/next": Page(200, [], b"ok")})

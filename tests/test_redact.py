@@ -13,7 +13,7 @@ from lbhealth.interpret import Answer
 from lbhealth.probe import Observation
 from lbhealth.text.clean import MAX_REASON
 from lbhealth.text.redact import redact_data
-from tests.test_cli import lbhealth
+from tests._process import lbhealth
 
 SECRET = "S3cr3t-K3y-7731"
 

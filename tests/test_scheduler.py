@@ -11,7 +11,6 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -25,17 +24,12 @@ from lbhealth.demo.simserver import Page, SimServer
 from lbhealth.serve.prebuilt import AnswerBook
 from lbhealth.store.admin import AdminStore
 from lbhealth.verdict import Status
-from tests.conftest import Running
+from tests._inventory import same_kind
+from tests._poll import wait_until
+from tests._servers import Running
 
 Sim = Callable[..., SimServer]
 Serve = Callable[..., Running]
-
-
-def inventory(urls: dict[str, str], **settings: Any) -> dict[str, Any]:
-    return {
-        "settings": settings,
-        "nodes": {name: {"checks": [{"kind": "iis", "url": url}]} for name, url in urls.items()},
-    }
 
 
 @pytest.mark.parametrize("spread", [0.0, 0.1, 0.5, 1.0])
@@ -51,7 +45,7 @@ def test_next_delay_stays_within_interval_and_spread(spread: float) -> None:
 
 async def test_scheduler_sleeps_interval_plus_jitter_between_probes(sim: Sim) -> None:
     backend = sim({"/": IIS_WELCOME})
-    engine = Engine(parse_inventory(inventory({"web1": backend.url()}, interval=3), "test"))
+    engine = Engine(parse_inventory(same_kind("iis", {"web1": backend.url()}, interval=3), "test"))
     slept: list[float] = []
 
     async def fake_sleep(delay: float) -> None:
@@ -81,12 +75,17 @@ def test_probes_per_check_bounded_whatever_the_monitor_load(
     backend = sim({"/": IIS_WELCOME})
     interval = 0.2
     start = time.monotonic()
-    lb = lbhealth_server(inventory({"web1": backend.url()}, interval=interval, jitter=0.5))
+    lb = lbhealth_server(same_kind("iis", {"web1": backend.url()}, interval=interval, jitter=0.5))
     monitor_requests = 0
     with httpx.Client() as client:
-        while backend.hits["/"] < 5 and time.monotonic() - start < 20:
+
+        def monitor() -> int:
+            nonlocal monitor_requests
             assert client.get(f"{lb.url}/health/web1").text == "UP\n"
             monitor_requests += 1
+            return backend.hits["/"]
+
+        wait_until(monitor, lambda probes: probes >= 5, step=0)  # monitors poll flat out
     hits = backend.hits["/"]
     elapsed = time.monotonic() - start
     assert hits >= 5
@@ -97,21 +96,19 @@ def test_probes_per_check_bounded_whatever_the_monitor_load(
 def test_stale_verdict_is_down_while_backend_hangs(sim: Sim, lbhealth_server: Serve) -> None:
     backend = sim({"/": IIS_WELCOME})
     lb = lbhealth_server(
-        inventory({"web1": backend.url()}, interval=0.1, max_age=0.5, timeout=30, jitter=0)
+        same_kind("iis", {"web1": backend.url()}, interval=0.1, max_age=0.5, timeout=30, jitter=0)
     )
     assert httpx.get(f"{lb.url}/health/web1").text == "UP\n"
     backend.pages["/"] = Page(200, IIS_WELCOME.headers, IIS_WELCOME.body, delay=30)
-    deadline = time.monotonic() + 15
-    while backend.in_flight == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    with httpx.Client(timeout=5) as client:
-        while time.monotonic() < deadline:
-            response = client.get(f"{lb.url}/health/web1")
-            # Every answer comes while the probe still hangs at the backend.
-            assert backend.in_flight == 1
-            if response.status_code == 503:
-                break
-    assert response.status_code == 503
+    wait_until(lambda: backend.in_flight == 1)
+
+    def answer() -> httpx.Response:
+        response = httpx.get(f"{lb.url}/health/web1", timeout=5)
+        # Every answer comes while the probe still hangs at the backend.
+        assert backend.in_flight == 1
+        return response
+
+    response = wait_until(answer, lambda r: r.status_code == 503)
     assert response.text.startswith("DOWN: iis: stale: last verdict (UP) is ")
     assert "max_age is 0.5s" in response.text
     assert backend.in_flight == 1
@@ -121,7 +118,7 @@ def test_global_limit_bounds_probes_in_flight(sim: Sim, lbhealth_server: Serve) 
     slow = Page(200, IIS_WELCOME.headers, IIS_WELCOME.body, delay=0.3)
     backend = sim({f"/{i}": slow for i in range(12)})
     urls = {f"n{i}": backend.url(f"/{i}") for i in range(12)}
-    lbhealth_server(inventory(urls, max_probes=3, max_probes_per_host=12, interval=60))
+    lbhealth_server(same_kind("iis", urls, max_probes=3, max_probes_per_host=12, interval=60))
     assert sum(backend.hits.values()) == 12  # the start-up round probed every check
     assert backend.peak_in_flight == 3
 
@@ -131,7 +128,7 @@ def test_on_demand_mode_shares_the_probe_limits(sim: Sim, lbhealth_server: Serve
     backend = sim({f"/{i}": slow for i in range(12)})
     urls = {f"n{i}": backend.url(f"/{i}") for i in range(12)}
     settings = {"mode": "on-demand", "cache_ttl": 60, "max_probes": 3}
-    lb = lbhealth_server(inventory(urls, max_probes_per_host=12, **settings))
+    lb = lbhealth_server(same_kind("iis", urls, max_probes_per_host=12, **settings))
     assert sum(backend.hits.values()) == 12  # the start-up round probed every check
     assert backend.peak_in_flight == 3
     assert httpx.get(f"{lb.url}/nodes").status_code == 200
@@ -143,14 +140,11 @@ def test_hung_host_holds_only_its_own_slots(sim: Sim, lbhealth_server: Serve) ->
     urls = {f"hung{i}": hung.url(f"/?{i}") for i in range(6)}
     urls |= {f"fast{i}": fast.url(f"/{i}") for i in range(6)}
     lb = lbhealth_server(
-        inventory(urls, max_probes=3, max_probes_per_host=2, interval=0.2, timeout=30),
+        same_kind("iis", urls, max_probes=3, max_probes_per_host=2, interval=0.2, timeout=30),
         ready=False,
     )
-    deadline = time.monotonic() + 15
-    while sum(fast.hits.values()) < 24 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    # Fast checks kept being probed (several rounds) while two probes hang.
-    assert sum(fast.hits.values()) >= 24
+    # Fast checks keep being probed (several rounds) while two probes hang.
+    wait_until(lambda: sum(fast.hits.values()), lambda hits: hits >= 24)
     assert hung.in_flight == 2 and hung.peak_in_flight == 2
     assert httpx.get(f"{lb.url}/health/fast0").text == "UP\n"
     assert httpx.get(f"{lb.url}/health/hung0").text == "DOWN: iis: not probed yet\n"
@@ -160,7 +154,7 @@ async def test_max_age_turns_the_verdict_and_its_prebuilt_answer_down(sim: Sim) 
     backend = sim({"/": IIS_WELCOME})
     now = [1000.0]
     engine = Engine(
-        parse_inventory(inventory({"web1": backend.url()}, interval=2, timeout=1), "test"),
+        parse_inventory(same_kind("iis", {"web1": backend.url()}, interval=2, timeout=1), "test"),
         clock=lambda: now[0],
     )
     book = AnswerBook(engine, AdminStore(engine.inventory))

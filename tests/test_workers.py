@@ -8,112 +8,90 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from lbhealth.config import parse_inventory
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
-from lbhealth.store.admin import STATE_FILE_POLL, AdminStore
-from tests._poll import wait_ready
-from tests.conftest import free_port
+from lbhealth.store.admin import AdminStore
+from tests._admin import AUTH, TOKEN
+from tests._inventory import same_kind, write
+from tests._poll import wait_get, wait_ready, wait_until
+from tests._process import lbhealth_command, running
+from tests._servers import free_port
+from tests._workers import children, every_worker
 
 Sim = Callable[..., SimServer]
 
-TOKEN = "w0rkers-T0ken-51c2"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-#: A change made through one worker is served by all within this (documented) delay.
-PROPAGATION = 2 * STATE_FILE_POLL + 0.5
 
-
-def inventory(nodes: dict[str, str], **settings: Any) -> dict[str, Any]:
+def config(nodes: dict[str, str], **settings: Any) -> dict[str, Any]:
     """Single-check IIS nodes (name -> URL) with these settings."""
-    return {
-        "settings": {"log_level": "warning", **settings},
-        "nodes": {n: {"checks": [{"kind": "iis", "url": url}]} for n, url in nodes.items()},
-    }
+    return same_kind("iis", nodes, **{"log_level": "warning", **settings})
 
 
 def serve_command(config: Path, port: int, workers: int = 2) -> list[str]:
-    return [
-        *(sys.executable, "-m", "lbhealth", "serve", "--config", str(config)),
-        *("--port", str(port), "--workers", str(workers)),
-    ]
+    return lbhealth_command(
+        "serve", "--config", str(config), "--port", str(port), "--workers", str(workers)
+    )
+
+
+@dataclass
+class Workers:
+    """``lbhealth serve --workers 2`` running: its port, supervisor and worker pids."""
+
+    port: int
+    supervisor: int
+    pids: set[int]
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def every_worker(self, path: str) -> dict[int, str]:
+        return every_worker(self.port, path, self.pids)
+
+    def until_every_worker(self, path: str, expected: str) -> None:
+        """Until each worker, asked in turn, answers ``expected`` (each on its own schedule)."""
+        wait_until(lambda: self.every_worker(path), lambda a: set(a.values()) == {expected})
 
 
 @contextmanager
-def workers(tmp_path: Path, data: dict[str, Any]) -> Iterator[tuple[str, int]]:
-    """``lbhealth serve --workers 2`` in a subprocess, once ready: (base URL, supervisor pid).
+def workers(tmp_path: Path, data: dict[str, Any]) -> Iterator[Workers]:
+    """``lbhealth serve --workers 2`` in a subprocess, once both workers are ready.
 
-    Its stderr goes to ``tmp_path / "stderr.log"``.
+    Its output goes to ``tmp_path / "serve.log"``.
     """
-    config, stderr, port = tmp_path / "inventory.yaml", tmp_path / "stderr.log", free_port()
-    config.write_text(yaml.safe_dump(data))
-    with stderr.open("wb") as err:
-        proc = subprocess.Popen(serve_command(config, port), stderr=err)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, f"lbhealth serve --workers 2 exited: {stderr.read_text()}"
-            assert time.monotonic() < deadline, "lbhealth serve --workers 2 did not become ready"
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(15)
-
-
-def poll(url: str) -> str:
-    """One monitor poll on a new connection, so that any worker may accept it."""
-    return httpx.get(url, headers={"Connection": "close"}).text
-
-
-def poll_until(url: str, expected: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while (answer := poll(url)) != expected:
-        assert time.monotonic() < deadline, f"{url} still answers {answer!r}"
-        time.sleep(0.05)
-
-
-def children(pid: int) -> set[int]:
-    return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    config, port = write(tmp_path / "inventory.yaml", data), free_port()
+    with running(serve_command(config, port), tmp_path / "serve.log") as proc:
+        wait_ready(f"http://127.0.0.1:{port}", process=proc)
+        pids = wait_until(lambda: children(proc.pid), lambda found: len(found) == 2)
+        running_workers = Workers(port, proc.pid, pids)
+        running_workers.until_every_worker("/readyz", "readyz check passed\n")
+        yield running_workers
 
 
 def test_two_workers_serve_one_port_with_bounded_probes(sim: Sim, tmp_path: Path) -> None:
     backend = sim({"/": IIS_WELCOME})
     interval, port = 0.3, free_port()
-    config = tmp_path / "inventory.yaml"
-    config.write_text(yaml.safe_dump(inventory({"web1": backend.url()}, interval=interval)))
+    data = config({"web1": backend.url()}, interval=interval)
+    config_file = write(tmp_path / "inventory.yaml", data)
     start = time.monotonic()
-    proc = subprocess.Popen(serve_command(config, port))
-    try:
-        wait_ready(f"http://127.0.0.1:{port}")  # a worker, once its probes report
-        answers = []
+    with running(serve_command(config_file, port), tmp_path / "serve.log") as proc:
+        base = f"http://127.0.0.1:{port}"
+        url = f"{base}/health/web1"
+        wait_ready(base, process=proc)  # a worker's first probes have reported
+        answers = [wait_get(url, process=proc).text]
         with httpx.Client() as client:
-            while len(answers) < 200 and time.monotonic() - start < 60:
-                assert proc.poll() is None, "lbhealth serve --workers 2 exited"
-                try:
-                    answers.append(client.get(f"http://127.0.0.1:{port}/health/web1").text)
-                except httpx.TransportError:
-                    time.sleep(0.1)
+            answers += [client.get(url).text for _ in range(199)]
         hits, elapsed = backend.hits["/"], time.monotonic() - start
-    finally:
-        proc.terminate()
-        proc.wait(15)
     assert answers.count("UP\n") >= 150  # a worker may answer before its first probe
     assert set(answers) <= {"UP\n", "DOWN: iis: not probed yet\n"}
     # Two schedulers: at most twice one worker's bound, whatever the monitor load.
@@ -123,23 +101,21 @@ def test_two_workers_serve_one_port_with_bounded_probes(sim: Sim, tmp_path: Path
 def test_admin_changes_through_any_worker_reach_every_worker(sim: Sim, tmp_path: Path) -> None:
     url = sim({"/": IIS_WELCOME}).url()
     state_file = tmp_path / "state.json"
-    data = inventory(
+    data = config(
         {"web1": url, "web2": url}, admin_token=TOKEN, state_file=str(state_file), interval=0.3
     )
-    with workers(tmp_path, data) as (base, _):
+    with workers(tmp_path, data) as served:
         # Each change on its own connection: either worker may make it, from a
         # memory that has not seen the other change yet; neither may be lost.
-        for node, state in (("web1", "drain"), ("web2", "maint")):
+        for name, state in (("web1", "drain"), ("web2", "maint")):
             change = {"state": state, "reason": "patching"}
-            put = httpx.put(f"{base}/admin/nodes/{node}/state", json=change, headers=AUTH)
+            put = httpx.put(f"{served.base}/admin/nodes/{name}/state", json=change, headers=AUTH)
             assert put.status_code == 200, put.text
-        poll_until(f"{base}/health/web1", "DRAIN: patching\n")
-        time.sleep(PROPAGATION)
-        answers = {poll(f"{base}/health/web1") for _ in range(40)}
-        answers |= {poll(f"{base}/health/web2") for _ in range(40)}
-    assert answers == {"DRAIN: patching\n", "MAINT: patching\n"}
+        # Every worker (each asked until it has answered) serves both changes.
+        served.until_every_worker("/health/web1", "DRAIN: patching\n")
+        served.until_every_worker("/health/web2", "MAINT: patching\n")
     saved = json.loads(state_file.read_text())["nodes"]
-    assert {node: entry["state"] for node, entry in saved.items()} == {
+    assert {name: entry["state"] for name, entry in saved.items()} == {
         "web1": "drain",
         "web2": "maint",
     }
@@ -163,31 +139,26 @@ async def test_a_stale_store_changes_only_its_node_and_follows_the_file(tmp_path
 def test_reload_through_one_worker_reloads_every_worker_in_place(sim: Sim, tmp_path: Path) -> None:
     url = sim({"/": IIS_WELCOME}).url()
     settings = {"admin_token": TOKEN, "state_file": str(tmp_path / "state.json")}
-    with workers(tmp_path, inventory({"web1": url}, **settings)) as (base, supervisor):
-        before = children(supervisor)
-        (tmp_path / "inventory.yaml").write_text(
-            yaml.safe_dump(inventory({"web1": url, "web2": url}, **settings))
-        )
-        reload = httpx.post(f"{base}/admin/reload", headers=AUTH)
+    with workers(tmp_path, config({"web1": url}, **settings)) as served:
+        write(tmp_path / "inventory.yaml", config({"web1": url, "web2": url}, **settings))
+        reload = httpx.post(f"{served.base}/admin/reload", headers=AUTH)
         assert reload.status_code == 202, reload.text
         assert reload.json()["status"] == "reloading"
-        poll_until(f"{base}/health/web2", "UP\n")
-        time.sleep(PROPAGATION)
-        answers = {poll(f"{base}/health/web2") for _ in range(40)}
-        # Reloaded in place, not restarted: same processes, verdicts kept.
-        assert children(supervisor) == before
-    assert answers == {"UP\n"}
+        served.until_every_worker("/health/web2", "UP\n")
+        # Reloaded in place, not restarted: same processes, web1's verdict kept.
+        assert children(served.supervisor) == served.pids
+        assert set(served.every_worker("/health/web1").values()) == {"UP\n"}
 
 
 def test_reload_of_an_invalid_file_is_refused_with_workers(sim: Sim, tmp_path: Path) -> None:
     url = sim({"/": IIS_WELCOME}).url()
     settings = {"admin_token": TOKEN, "state_file": str(tmp_path / "state.json")}
-    with workers(tmp_path, inventory({"web1": url}, **settings)) as (base, _):
+    with workers(tmp_path, config({"web1": url}, **settings)) as served:
         (tmp_path / "inventory.yaml").write_text("nodes: [\n")
-        reload = httpx.post(f"{base}/admin/reload", headers=AUTH)
+        reload = httpx.post(f"{served.base}/admin/reload", headers=AUTH)
         assert reload.status_code == 422, reload.text
         assert reload.json()["status"] == "rejected"
-        assert poll(f"{base}/health/web1") == "UP\n"
+        assert set(served.every_worker("/health/web1").values()) == {"UP\n"}
 
 
 @pytest.mark.parametrize(
@@ -200,10 +171,10 @@ def test_reload_of_an_invalid_file_is_refused_with_workers(sim: Sim, tmp_path: P
 def test_settings_two_workers_cannot_honour_are_refused(
     settings: dict[str, Any], message: str, tmp_path: Path
 ) -> None:
-    config = tmp_path / "inventory.yaml"
-    config.write_text(yaml.safe_dump(inventory({"web1": "http://127.0.0.1:9/"}, **settings)))
+    data = config({"web1": "http://127.0.0.1:9/"}, **settings)
+    config_file = write(tmp_path / "inventory.yaml", data)
     done = subprocess.run(
-        serve_command(config, free_port()), capture_output=True, text=True, timeout=20
+        serve_command(config_file, free_port()), capture_output=True, text=True, timeout=20
     )
     assert done.returncode == 2
     assert message in done.stderr
@@ -215,11 +186,11 @@ def test_workers_log_requests_only_with_access_log(
     access_log: bool, sim: Sim, tmp_path: Path
 ) -> None:
     url = sim({"/": IIS_WELCOME}).url()
-    data = inventory({"web1": url}, access_log=access_log, log_level="info")
-    with workers(tmp_path, data) as (base, _):
-        for _ in range(20):
-            poll(f"{base}/health/web1")
-    lines = (tmp_path / "stderr.log").read_text().splitlines()
+    data = config({"web1": url}, access_log=access_log, log_level="info")
+    with workers(tmp_path, data) as served:
+        answers = [served.every_worker("/health/web1") for _ in range(3)]  # every worker, 3 times
+    assert all(set(a.values()) == {"UP\n"} for a in answers)
+    lines = (tmp_path / "serve.log").read_text().splitlines()
     logged = [json.loads(line) for line in lines if line.startswith("{")]
     access = [entry for entry in logged if entry["logger"] == "uvicorn.access"]
     assert bool(access) is access_log

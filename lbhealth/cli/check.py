@@ -22,15 +22,20 @@ from lbhealth.config.positions import locate
 from lbhealth.core.engine import Engine
 
 
+def count(number: int, noun: str) -> str:
+    """``1 node``, ``2 nodes``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
-    path = config_path(args.file, "FILE")
+    path = config_path(args.file, "the file (lbhealth check-config FILE)")
     if args.format == "json":
         return _check_config_json(path)
     inventory = load_inventory(path)
     checks = sum(len(n.checks) for n in inventory.nodes.values())
     roles = sorted({n.role for n in inventory.nodes.values() if n.role})
     print(
-        f"OK: {inventory.source}: {len(inventory.nodes)} nodes, {checks} checks"
+        f"OK: {inventory.source}: {count(len(inventory.nodes), 'node')}, {count(checks, 'check')}"
         + (f", roles: {', '.join(roles)}" if roles else "")
     )
     if args.explain:

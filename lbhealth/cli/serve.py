@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
+import sys
 from typing import Any
 
 import shtab
@@ -17,7 +19,8 @@ from lbhealth.app import create_app
 from lbhealth.app.logs import setup_logging
 from lbhealth.app.server import uvicorn_config
 from lbhealth.cli.common import EXIT_OK, config_path
-from lbhealth.config import Inventory, load_inventory, parse_inventory
+from lbhealth.config import ConfigError, Inventory, load_inventory, parse_inventory
+from lbhealth.demo.cluster import FIRST_PORT
 
 
 def apply_overrides(inventory: Inventory, host: str | None, port: int | None) -> Inventory:
@@ -65,36 +68,81 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_name() -> str:
+    """How the user can run this lbhealth again (``./dev demo`` runs ``.venv/bin/lbhealth``)."""
+    argv0 = sys.argv[0]
+    if os.path.basename(argv0) != "lbhealth":
+        return "python -m lbhealth"
+    if shutil.which("lbhealth") == os.path.abspath(argv0):
+        return "lbhealth"
+    relative = os.path.relpath(argv0)
+    return relative if not relative.startswith("..") else argv0
+
+
+def demo_guide(inventory: dict[str, Any], base: str, admin: bool) -> str:
+    """What the demo prints: its nodes and their backends, and what to try."""
+    lbhealth = command_name()
+    lines = [
+        f"lbhealth {__version__} demo: a simulated EIM/WIM cluster on loopback.",
+        "Nodes and the backends their checks probe:",
+    ]
+    for name, node in inventory["nodes"].items():
+        for check in node["checks"]:
+            target = check.get("url") or check.get("address")
+            lines.append(f"  {name:<6} {check['kind']:<16} {target}")
+    app1 = inventory["nodes"]["app1"]["checks"][0]["url"]
+    lines += [
+        "web2 (IIS app pool stopped), app2 (JSP stack trace) and svc1 (EAAS dead)"
+        " are DOWN on purpose.",
+        "Try:",
+        f"  curl -i {base}/health/app1",
+        f"  curl -i {base}/health/web2",
+        f"  curl -s '{base}/health/svc1?format=json'",
+        f"  curl -s {base}/nodes",
+        f"  curl -s {base}/cluster",
+        f"  curl -i {base}/health/role/application",
+        f"  {lbhealth} status --url {base}",
+        f"  {lbhealth} probe jboss {app1}",
+        f"  open {base}/   (the status page)",
+        f"  open {base}/docs",
+    ]
+    if admin:
+        lines += [
+            "Admin API on (the token is LBHEALTH_ADMIN_TOKEN); with it exported:",
+            f"  {lbhealth} admin --url {base} drain app1 --reason trying",
+            f"  {lbhealth} admin --url {base} enable app1",
+        ]
+    else:
+        lines.append(
+            "Admin API off: start the demo with LBHEALTH_ADMIN_TOKEN=<any secret> ./dev demo"
+            " to try drain and maintenance."
+        )
+    lines.append("Ctrl-C stops it.")
+    return "\n".join(lines)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from lbhealth.demo.cluster import start_cluster
 
     setup_logging("warning")
 
     async def run() -> None:
-        cluster = await start_cluster()
         try:
+            cluster = await start_cluster(args.backends_from)
+        except OSError as exc:
+            raise ConfigError(
+                [f"--backends-from {args.backends_from}: {exc.strerror}; pick other ports, or 0"]
+            ) from None
+        try:
+            # LBHEALTH_* variables apply, as to any inventory: LBHEALTH_ADMIN_TOKEN turns
+            # the admin API on.
             inventory = parse_inventory(cluster.inventory, "demo")
             app = create_app(inventory)
             config = uvicorn_config(app, args.host, args.port, "warning", inventory.settings)
             server = uvicorn.Server(config)
             base = f"http://{args.host}:{args.port}"
-            nodes = " ".join(cluster.inventory["nodes"])
-            print(
-                f"lbhealth {__version__} demo: a simulated EIM/WIM cluster on loopback.\n"
-                f"Nodes: {nodes}\n"
-                "web2 (IIS app pool stopped), app2 (JSP stack trace) and svc1 (EAAS dead)"
-                " are DOWN on purpose.\nTry:\n"
-                f"  curl -i {base}/health/app1\n"
-                f"  curl -i {base}/health/web2\n"
-                f"  curl -s '{base}/health/svc1?format=json'\n"
-                f"  curl -s {base}/nodes\n"
-                f"  curl -s {base}/cluster\n"
-                f"  curl -i {base}/health/role/application\n"
-                f"  open {base}/   (the status page)\n"
-                f"  open {base}/docs\n"
-                "Ctrl-C stops it.",
-                flush=True,
-            )
+            admin = inventory.settings.admin_token is not None
+            print(demo_guide(cluster.inventory, base, admin), flush=True)
             await server.serve()
         finally:
             await cluster.stop()
@@ -119,4 +167,11 @@ def register(sub: Any) -> None:
     demo = sub.add_parser("demo", help="run lbhealth over a simulated cluster on loopback")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument(
+        "--backends-from",
+        type=int,
+        default=FIRST_PORT,
+        metavar="PORT",
+        help="simulated backends on consecutive ports from PORT (default %(default)s; 0: any)",
+    )
     demo.set_defaults(func=cmd_demo)

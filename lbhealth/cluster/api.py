@@ -32,7 +32,11 @@ Format = Annotated[Literal["text", "json", "html"] | None, Query()]
 
 #: ``/health/role/{role}``: text first (what monitors get), JSON with ``?format=json``.
 ROLE: Responses = {
-    200: answer("at least min_up nodes of the role are UP", "UP 2/2 web nodes up (min 1)\n", Pool),
+    200: answer(
+        "at least min_up nodes of the role are UP (DEGRADED: some are not)",
+        "UP 2/2 web nodes up (min 1)\n",
+        Pool,
+    ),
     404: answer("no node has that role", "UNKNOWN: no node has role 'x'; ...\n", UnknownRole),
     503: answer(
         "fewer than min_up nodes of the role are UP",
@@ -89,14 +93,16 @@ def build_router(engine: Callable[[], Engine], admin: Callable[[str], AdminEntry
         code = http_code(result.status)
         if as_json:
             return JSONResponse(result.to_json(), code, NO_STORE)
-        if code == 200:
+        if result.status == UP:
             return PlainTextResponse(f"UP {result.summary}\n", code, NO_STORE)
+        # The first word is the JSON's status: DEGRADED (still 200) or DOWN (503).
+        first = "DOWN:" if code != 200 else result.status
         down = "; ".join(f"{n.node} {n.status}: {n.reason}" for n in result.nodes if n.status != UP)
-        text = clean_reason(f"DOWN: {result.summary}; {down}")
+        text = clean_reason(f"{first} {result.summary}; {down}")
         return PlainTextResponse(text + "\n", code, NO_STORE)
 
     async def role_text(role: str, request: Request, format: TextOnly = None) -> Response:  # noqa: A002
-        """``UP n/m ...`` (200), ``DOWN: n/m ...`` (503), or no such role (404)."""
+        """``UP n/m ...`` or ``DEGRADED n/m ...`` (200), ``DOWN: n/m ...`` (503), or 404."""
         return await role_health(role, request, "text")
 
     add_monitor_route(router, ROLE_PREFIX + "{role}", (role_health, role_text), "role_health", ROLE)

@@ -37,7 +37,7 @@ def _format_errors(exc: ValidationError, prefix: str = "") -> list[str]:
             path = f"{prefix}.{path}" if path else prefix
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            message = "unknown field; check the spelling (see README: inventory format)"
+            message = "unknown field; check the spelling (see docs/configuration.md)"
         elif err["type"] == "missing":
             message = "required field is missing"
         elif err["type"] == "too_short":

@@ -146,7 +146,16 @@ def _regex(value: object) -> str:
     return value
 
 
+def _names(value: object) -> tuple[str, ...]:
+    """``require: [DX, EAAS]``, or one name alone (``require: DX``, read as ``[DX]``)."""
+    items = [value] if isinstance(value, str) else value
+    if isinstance(items, list | tuple) and all(isinstance(i, str) and i.strip() for i in items):
+        return tuple(i.strip() for i in items)
+    raise ValueError(f"expected a name or a list of names, e.g. [DX, EAAS]; got {value!r}")
+
+
 Regex = Annotated[str, BeforeValidator(_regex)]
+Names = Annotated[tuple[str, ...], BeforeValidator(_names)]
 StatusSet = Annotated[frozenset[int], BeforeValidator(_status_set)]
 
 
@@ -168,7 +177,7 @@ class CheckSpec(BaseModel):
     expect_status: StatusSet | None = None
     expect: Regex | None = None
     reject: Regex | None = None
-    require: tuple[str, ...] = ()
+    require: Names = ()
     rise: int = Field(1, ge=1, le=100, description="consecutive UP results to turn UP")
     fall: int = Field(1, ge=1, le=100, description="consecutive DOWN results to turn DOWN")
 

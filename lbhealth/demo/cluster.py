@@ -132,8 +132,19 @@ class DemoCluster:
             await listener.stop()
 
 
-async def start_cluster() -> DemoCluster:
-    """Start the simulated servers on free loopback ports and describe them."""
+#: The simulated servers in port order: ``lbhealth demo`` puts them on consecutive
+#: ports from ``--backends-from`` (8081: web1 on 8081 ... file1 on 8087), where
+#: ``examples/inventory.yaml`` expects them.
+BACKENDS = ("web1", "web2", "app1", "app2", "msg1", "db1", "file1")
+FIRST_PORT = 8081
+
+
+async def start_cluster(first_port: int = 0) -> DemoCluster:
+    """Start the simulated servers and describe them.
+
+    On consecutive ports from ``first_port`` (see :data:`BACKENDS`), or on free
+    ports when it is 0 (tests, and several demos on one machine).
+    """
     servers = {
         "web1": SimServer({"/": IIS_WELCOME, RMI_PATH: RMI_EAAS_DEAD, ICM_PATH: ICM_CONNECTED}),
         "web2": SimServer({"/": IIS_APPPOOL_STOPPED}),
@@ -142,10 +153,9 @@ async def start_cluster() -> DemoCluster:
         "msg1": SimServer({"/": JBOSS_WELCOME}),
     }
     listeners = {"db1": TcpListener(), "file1": TcpListener()}
-    for server in servers.values():
-        await server.start()
-    for listener in listeners.values():
-        await listener.start()
+    for offset, name in enumerate(BACKENDS):
+        port = first_port + offset if first_port else 0
+        await (servers[name].start(port) if name in servers else listeners[name].start(port))
 
     def jboss(name: str, jsp: bool) -> list[dict[str, Any]]:
         checks: list[dict[str, Any]] = [{"kind": "jboss", "url": servers[name].url("/")}]

@@ -123,12 +123,12 @@ class TcpListener:
         assert self._server is not None, "listener not started"
         return int(self._server.sockets[0].getsockname()[1])
 
-    async def start(self) -> TcpListener:
+    async def start(self, port: int = 0) -> TcpListener:
         async def accept(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             self.accepted += 1
             writer.close()
 
-        self._server = await asyncio.start_server(accept, self.host, 0)
+        self._server = await asyncio.start_server(accept, self.host, port)
         return self
 
     async def stop(self) -> None:
