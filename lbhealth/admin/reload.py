@@ -29,7 +29,7 @@ from lbhealth.store.state_file import read_state_file
 log = logging.getLogger("lbhealth.reload")
 
 #: Settings used only when lbhealth starts: the listener, the agent-check listener,
-#: logging, uvicorn's connection limits and the size of the history buffers.
+#: logging, uvicorn's connection limits, the size of the history buffers and the store.
 RESTART_ONLY = (
     "host",
     "port",
@@ -39,6 +39,7 @@ RESTART_ONLY = (
     "max_connections",
     "keep_alive_timeout",
     "history_size",
+    "store",
 )
 
 

@@ -20,6 +20,7 @@ from lbhealth import __version__
 from lbhealth.admin.api import build_admin_router
 from lbhealth.admin.reload import Reloadable, install_sighup
 from lbhealth.admin.request_id import RequestIdMiddleware
+from lbhealth.app.sharing import Sharing, StoreCollector, store_lines
 from lbhealth.cluster.api import build_router
 from lbhealth.core.engine import Engine
 from lbhealth.lb.agent import agent_listener
@@ -39,6 +40,11 @@ class Service(Reloadable, Protocol):
     engine: Engine
     admin: AdminStore
     answers: AnswerBook
+    sharing: Sharing | None
+
+    async def start_sharing(self) -> None: ...
+
+    async def stop_sharing(self) -> None: ...
 
     def start_probing(self) -> None: ...
 
@@ -65,6 +71,7 @@ def build_api(service: Service) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         settings = service.settings
+        await service.start_sharing()
         service.start_probing()
         uninstall_sighup = install_sighup(service)
         # Other workers (or an operator) may change the state file: follow it.
@@ -77,6 +84,7 @@ def build_api(service: Service) -> FastAPI:
             following.cancel()
             await asyncio.gather(following, return_exceptions=True)
             await service.stop_probing()
+            await service.stop_sharing()
             await service.engine.aclose()
 
     api = FastAPI(
@@ -85,7 +93,10 @@ def build_api(service: Service) -> FastAPI:
         description="Per-node health verdicts for load balancers (200 UP / 503 DOWN).",
         lifespan=lifespan,
     )
-    api.include_router(Metrics(service.engine, service.answers.served).router())
+    metrics = Metrics(service.engine, service.answers.served)
+    if service.sharing is not None:
+        metrics.registry.register(StoreCollector(service.sharing))
+    api.include_router(metrics.router())
 
     async def health(
         node: str,
@@ -147,6 +158,8 @@ def build_api(service: Service) -> FastAPI:
             if verbose or not ok
             else []
         )
+        if verbose:
+            lines += store_lines(service.sharing)
         lines.append("readyz check passed" if ok else "readyz check failed")
         code = http_code("UP" if ok else "DOWN")
         return PlainTextResponse("\n".join(lines) + "\n", code, NO_STORE)

@@ -2,8 +2,9 @@
 
 It owns what a reload replaces (:meth:`LBHealth.reconfigure`) and what starts
 and stops with the server (probing, the state-file follower, the agent-check
-listener). The HTTP side is composed in :mod:`lbhealth.app.api`: the fast path
-in front of FastAPI, on one port.
+listener, the shared store and the verdict file: :mod:`lbhealth.app.sharing`).
+The HTTP side is composed in :mod:`lbhealth.app.api`: the fast path in front of
+FastAPI, on one port.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from starlette.types import Receive, Scope, Send
 
 from lbhealth.app.api import build_api
+from lbhealth.app.sharing import Sharing, VerdictKeeper
 from lbhealth.config import Inventory, Settings
 from lbhealth.core import scheduler
 from lbhealth.core.engine import Engine
@@ -36,6 +38,11 @@ class LBHealth:
         self.engine = engine
         self.admin = AdminStore(engine.inventory)
         self.answers = AnswerBook(engine, self.admin)
+        store = engine.inventory.settings.store
+        #: With ``settings.store``: this instance's part in the group sharing it.
+        self.sharing = Sharing(engine, self.admin, store.get_secret_value()) if store else None
+        self.keeper = VerdictKeeper(engine)
+        self._keeping: asyncio.Task[None] | None = None
         #: The inventory file, for reloads (None: built in memory, cannot reload).
         self.config_path = config_path
         #: What the config file said of the restart-only settings at start (reloads compare).
@@ -51,11 +58,28 @@ class LBHealth:
     def settings(self) -> Settings:
         return self.engine.inventory.settings
 
+    async def start_sharing(self) -> None:
+        """Before probing: serve the verdicts kept on disk, then the store's shared state."""
+        await self.keeper.load()
+        if self.sharing is not None:
+            await self.sharing.start()
+        self._keeping = asyncio.create_task(self.keeper.run())
+
+    async def stop_sharing(self) -> None:
+        """After probing: leave the group (leases released), write the verdict file."""
+        if self._keeping is not None:
+            self._keeping.cancel()
+            await asyncio.gather(self._keeping, return_exceptions=True)
+        if self.sharing is not None:
+            await self.sharing.stop()
+        await self.keeper.save()
+
     def start_probing(self) -> None:
         """Background mode: run the scheduler; on-demand mode: probe every check once."""
         engine = self.engine
+        gate = self.sharing.probe.should_probe if self.sharing else None
         self._probing = asyncio.create_task(
-            scheduler.for_engine(engine).run() if engine.background else engine.warm_up()
+            scheduler.for_engine(engine, gate).run() if engine.background else engine.warm_up()
         )
 
     async def stop_probing(self) -> None:
@@ -82,6 +106,8 @@ class LBHealth:
             retiring.add_done_callback(self._retired.discard)
         counts = self.engine.reconfigure(inventory)
         self.answers.reset()
+        if self.sharing is not None:
+            self.sharing.reloaded()
         self.start_probing()
         return counts
 

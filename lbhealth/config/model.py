@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from lbhealth.config.roles import NODE_NAME, Role
+from lbhealth.config.store_url import parse_store_url
 from lbhealth.config.units import parse_duration, parse_size
 from lbhealth.text.redact import mask_url
 
@@ -86,6 +87,29 @@ class Settings(BaseSettings):
         5.0, gt=0, description="seconds an idle keep-alive client connection is kept open"
     )
     access_log: bool = Field(False, description="log one line per request served")
+    # High availability (issue 13): see lbhealth/store/ and docs/high-availability.md.
+    store: SecretStr | None = Field(
+        None,
+        description="shared store URL (redis://, rediss://, redis+sentinel://); unset: alone",
+    )
+    verdict_file: Path | None = Field(
+        None,
+        description="file keeping the last verdicts across restarts (default: beside state_file)",
+    )
+
+    @field_validator("store")
+    @classmethod
+    def _store_url_is_valid(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_store_url(value.get_secret_value())  # its errors show the URL masked
+        return value
+
+    @model_validator(mode="after")
+    def _verdict_file_beside_state_file(self) -> Settings:
+        if self.verdict_file is None and self.state_file is not None:
+            state = self.state_file
+            self.verdict_file = state.with_name(f"{state.stem}.verdicts.json")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -13,6 +13,12 @@ Jitter only ever lengthens a period, which is what keeps the bound above.
 Load is bounded twice (:class:`lbhealth.core.limits.ProbeLimits`, shared with the
 on-demand mode): at most ``max_probes`` probes in flight over all backends, and
 at most ``max_probes_per_host`` towards any one host.
+
+Instances sharing a store probe each check once between them: before each probe
+the scheduler asks its ``gate`` (:meth:`lbhealth.core.sharing.ProbeSharing.should_probe`,
+which takes or renews the check's lease); told no, it skips that probe and keeps
+its schedule, asking again one period later. A gate that fails lets the probe run:
+probing too often is safer than not probing.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ log = logging.getLogger("lbhealth.scheduler")
 
 Probe = Callable[[Check], Awaitable[object]]
 Sleep = Callable[[float], Awaitable[None]]
+#: Asked before each probe: whether this process should probe the check now.
+Gate = Callable[[Check], Awaitable[bool]]
 
 
 def next_delay(interval: float, spread: float, rng: random.Random) -> float:
@@ -50,8 +58,10 @@ class Scheduler:
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         first_delay: Callable[[Check], float] = lambda _: 0.0,
+        gate: Gate | None = None,
     ) -> None:
         self._checks = list(checks)
+        self._gate = gate
         self._first_delay = first_delay
         self._probe = probe
         self._jitter = jitter
@@ -70,9 +80,19 @@ class Scheduler:
             await self._sleep(wait)
             spread = self._jitter
         while True:
-            await self._probe_bounded(check)
+            if await self._may_probe(check):
+                await self._probe_bounded(check)
             await self._sleep(next_delay(check.interval, spread, self._rng))
             spread = self._jitter
+
+    async def _may_probe(self, check: Check) -> bool:
+        if self._gate is None:
+            return True
+        try:
+            return await self._gate(check)
+        except Exception:  # probe rather than leave the check unprobed
+            log.exception("probe gate of %s/%s failed; probing", check.node, check.name)
+            return True
 
     async def _probe_bounded(self, check: Check) -> None:
         async with self._limits.slot(check.host):
@@ -82,7 +102,7 @@ class Scheduler:
                 log.exception("probe of %s/%s failed", check.node, check.name)
 
 
-def for_engine(engine: Engine) -> Scheduler:
+def for_engine(engine: Engine, gate: Gate | None = None) -> Scheduler:
     """The scheduler that keeps the engine's verdicts fresh, with the inventory's limits."""
     settings = engine.inventory.settings
 
@@ -96,4 +116,5 @@ def for_engine(engine: Engine) -> Scheduler:
         jitter=settings.jitter,
         limits=engine.limits,
         first_delay=first_delay,
+        gate=gate,
     )
