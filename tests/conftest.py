@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 import uvicorn
@@ -24,6 +24,9 @@ from lbhealth.app import LBHealth, create_app
 from lbhealth.app.server import uvicorn_config
 from lbhealth.config import load_inventory, parse_inventory
 from lbhealth.demo.simserver import Page, SimServer, TcpListener
+
+if TYPE_CHECKING:
+    from tests._redis import RedisServer
 
 T = TypeVar("T")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -159,3 +162,14 @@ def lbhealth_server() -> Iterator[Callable[..., Running]]:
     for instance, thread in running:
         instance.server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port (under CI=true, a missing one fails)."""
+    require_tool("redis-server")
+    from tests._redis import RedisServer  # it imports free_port from here
+
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from lbhealth import __version__
+from lbhealth.admin import request_id
 from lbhealth.admin.api import build_admin_router
 from lbhealth.admin.reload import Reloadable, install_sighup
 from lbhealth.admin.request_id import RequestIdMiddleware
@@ -30,6 +31,7 @@ from lbhealth.serve.metrics import Metrics
 from lbhealth.serve.prebuilt import AnswerBook, Messages
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.entries import AdminEntry
+from lbhealth.store.link import StoreUnavailable
 from lbhealth.text.clean import clean_reason
 from lbhealth.verdict import NodeVerdict
 
@@ -165,5 +167,12 @@ def build_api(service: Service) -> FastAPI:
         return PlainTextResponse("\n".join(lines) + "\n", code, NO_STORE)
 
     api.include_router(build_admin_router(service.admin, service))
+
+    async def store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        """An admin change the shared store did not take: made nowhere, so the operator retries."""
+        body = {"error": f"{exc}; nothing was changed, retry", "request_id": request_id.current()}
+        return JSONResponse(body, 503, NO_STORE)
+
+    api.add_exception_handler(StoreUnavailable, store_unavailable)
     api.add_middleware(RequestIdMiddleware)
     return api

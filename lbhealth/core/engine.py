@@ -28,7 +28,7 @@ from lbhealth.core.flap import Flap
 from lbhealth.core.history import History
 from lbhealth.core.limits import limit_settings, limits_for
 from lbhealth.probe import Observation, new_client, probe_http, probe_tcp
-from lbhealth.store.verdicts import Key, VerdictStore
+from lbhealth.store.verdicts import Key, Stored, VerdictStore, fresh
 from lbhealth.verdict import CheckResult, NodeVerdict, Status, aggregate
 
 log = logging.getLogger("lbhealth.engine")
@@ -122,17 +122,20 @@ class Engine:
             observer(check, result, kind)
 
     def accept(self, check: Check, result: CheckResult, probed_at_wall: float) -> bool:
-        """Record a result probed elsewhere at wall time ``probed_at_wall``; False if not newer.
+        """Record a result probed elsewhere at wall time ``probed_at_wall``; False if not taken.
 
-        Served like one probed here, and only while fresh by the same rule: a
-        result older than the one held, or of a check a reload replaced, is
-        ignored. The check's flap state follows it (its streak starts afresh).
+        Served like one probed here, by the same freshness rule: a result already
+        past its lifetime, older than the one held, or of a check a reload
+        replaced, is ignored. The check's flap state follows it (its streak
+        starts afresh).
         """
         if not self._is_current(check):
             return False
         at = self.verdicts.from_wall(probed_at_wall)
         held = self.verdicts.get(check.key)
         if held is not None and held.probed_at >= at:
+            return False
+        if not fresh(Stored(result, at).expires(self.lifetime(check)), self.clock()):
             return False
         self._flap.adopt(check.key, result)
         self._keep(check, result, at, "shared")
@@ -184,8 +187,8 @@ class Engine:
         stored = self.verdicts.get(check.key)
         if stored is None:
             return not_probed_yet(check, self._wall())
-        fresh = self.verdicts.fresh_result(check.key, self.lifetime(check))
-        return fresh or stale(check, stored.result, self.clock() - stored.probed_at)
+        live = self.verdicts.fresh_result(check.key, self.lifetime(check))
+        return live or stale(check, stored.result, self.clock() - stored.probed_at)
 
     def _is_current(self, check: Check) -> bool:
         return check in self.checks.get(check.node, ())
