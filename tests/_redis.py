@@ -97,3 +97,28 @@ async def eventually(accept: Callable[[], bool], deadline: float = 15) -> None:
     while not accept():
         assert time.monotonic() < end, f"still not true after {deadline}s"
         await asyncio.sleep(0.02)
+
+
+class Sentinel(RedisServer):
+    """A Redis Sentinel watching one master as ``mymaster``, quick to fail over."""
+
+    def __init__(self, workdir: Path, master: RedisServer) -> None:
+        super().__init__(workdir)
+        self.master_port, self.master_password = master.port, master.password
+
+    def command(self) -> list[str]:
+        config = self.workdir / f"sentinel-{self.port}.conf"
+        auth = self.master_password
+        config.write_text(
+            f"port {self.port}\nbind 127.0.0.1\ndir {self.workdir}\n"
+            f"sentinel monitor mymaster 127.0.0.1 {self.master_port} 1\n"
+            "sentinel down-after-milliseconds mymaster 500\n"
+            "sentinel failover-timeout mymaster 3000\n"
+            + (f"sentinel auth-pass mymaster {auth}\n" if auth else "")
+        )
+        return ["redis-server", str(config), "--sentinel"]
+
+    def master(self) -> int:
+        """The port of the master it names now."""
+        _, port = self.client().execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster")
+        return int(port)

@@ -170,6 +170,7 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     require_tool("redis-server")
     from tests._redis import RedisServer  # it imports free_port from here
 
-    server = RedisServer(tmp_path / "redis").start()
+    # With a password, so that every test also checks that it is never shown.
+    server = RedisServer(tmp_path / "redis", password="r3dis-Fixture-Pass-19").start()
     yield server
     server.stop()

@@ -76,7 +76,8 @@ class Settings(BaseSettings):
     interval: Duration = Field(5.0, description="background mode: seconds between two probes")
     jitter: float = Field(0.1, ge=0, le=1, description="fraction of interval added at random")
     max_age: Duration | None = Field(
-        None, description="background mode: older verdicts are DOWN (default 3*interval+timeout)"
+        None,
+        description="background mode: older verdicts are DOWN (3*interval+timeout, +1s with store)",
     )
     max_probes: int = Field(64, ge=1, description="probes in flight at most, all backends")
     max_probes_per_host: int = Field(4, ge=1, description="probes in flight at most, per host")

@@ -18,14 +18,11 @@ import json
 
 from lbhealth.core.checks import Check
 from lbhealth.core.engine import Engine
-from lbhealth.store.lease import Leases
-from lbhealth.store.link import CALL_TIMEOUT, StoreLink, StoreUnavailable
+from lbhealth.store.lease import LEASE_MARGIN, Leases
+from lbhealth.store.link import StoreLink, StoreUnavailable
 from lbhealth.store.publish import ResultPublisher
 from lbhealth.store.shared import SharedResult
 from lbhealth.verdict import CheckResult
-
-#: What a lease adds to its check's longest period: two store calls' worth of delay.
-LEASE_MARGIN = 2 * CALL_TIMEOUT
 
 
 def shared_key(check: Check) -> str:

@@ -11,6 +11,10 @@ takes it, within one of its periods plus the TTL.
 
 Two probes of a check by different holders are therefore at least a TTL apart,
 and one holder's are an interval apart: the backend's bound holds across instances.
+
+A lease's TTL is its check's longest period plus :data:`LEASE_MARGIN`
+(:func:`lbhealth.core.sharing.lease_ttl`); ``max_age`` defaults to that margin more
+with a store, so that a takeover never lets the verdict others serve turn stale.
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from lbhealth.store.link import StoreLink, StoreUnavailable
+from lbhealth.store.link import CALL_TIMEOUT, StoreLink, StoreUnavailable
 from lbhealth.store.shared import lease_key
+
+#: What a lease adds to its check's longest period: two store calls' worth of delay.
+LEASE_MARGIN = 2 * CALL_TIMEOUT
 
 _HOLD = """
 local holder = redis.call('GET', KEYS[1])
