@@ -8,7 +8,9 @@ Prints, in one run on one machine:
   (wrk when installed, else ``bench.load``) over loopback;
 - backend probes per check during that run versus monitor requests;
 - peak RSS of lbhealth with 10, 100 and 1000 configured nodes, and the CPU its
-  scheduler uses at a 5 s interval against fast backends.
+  scheduler uses at a 5 s interval against fast backends;
+- high availability (:mod:`bench.ha`): probes per check per interval and answer
+  latency with 1 and 3 instances sharing a redis-server, ``--duration`` s each.
 
 Each server runs in its own process (uvicorn, httptools, uvloop, one worker);
 the simulated backends run in this one.
@@ -35,6 +37,7 @@ from typing import Any
 import httpx
 import yaml
 
+from bench.ha import bench_ha
 from bench.load import LoadResult, run_load
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
@@ -209,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         bench_requests(backends, args, tool)
         bench_scale(backends, args)
+        bench_ha(backends.server, args.duration)
     finally:
         backends.close()
 

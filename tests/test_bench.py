@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.load import parse_wrk
+from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,5 +65,13 @@ def test_bench_tiny_mode_prints_every_figure() -> None:
         "scheduler CPU",
     ):
         assert figure in out, out
+    if IN_CI or shutil.which("redis-server"):
+        for figure in (
+            "1 alone    probes per check per interval",
+            "3 + store  probes per check per interval",
+            "drain through one, served by all:",
+            "answers while Redis is stopped (SIGSTOP):",
+        ):
+            assert figure in out, out
     table = out.split("scheduler CPU % of one core\n", 1)[1].splitlines()
     assert [line.split()[0] for line in table[:2]] == ["2", "5"]

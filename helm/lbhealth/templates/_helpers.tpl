@@ -37,11 +37,33 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if .Values.admin.existingSecret }}
 {{- .Values.admin.existingSecret }}
 {{- else if .Values.admin.token }}
-{{- include "lbhealth.fullname" . }}-admin
+{{- include "lbhealth.fullname" . }}
 {{- end }}
 {{- end }}
 
-{{/* Whether more than one pod may run, so a disruption budget makes sense. */}}
+{{/* The Secret holding the store URL, or "" without a shared store. */}}
+{{- define "lbhealth.storeSecret" -}}
+{{- if and .Values.store.url .Values.store.existingSecret }}
+{{- fail "store: set either url or existingSecret, not both" }}
+{{- end }}
+{{- if .Values.store.existingSecret }}
+{{- .Values.store.existingSecret }}
+{{- else if .Values.store.url }}
+{{- include "lbhealth.fullname" . }}
+{{- end }}
+{{- end }}
+
+{{/* Whether more than one pod runs, so a disruption budget makes sense. */}}
 {{- define "lbhealth.multiPod" -}}
-{{- if or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1) }}true{{ end }}
+{{- if gt (int .Values.replicaCount) 1 }}true{{ end }}
+{{- end }}
+
+{{/* Refuse the values that would make replicas disagree, saying why. */}}
+{{- define "lbhealth.validate" -}}
+{{- if .Values.autoscaling }}
+{{- fail "autoscaling was removed: replicas are an availability choice, not a load one (one pod answers tens of thousands of monitor requests a second, and a store shares the probes); set replicaCount instead (docs/high-availability.md)" }}
+{{- end }}
+{{- if and (include "lbhealth.multiPod" .) (include "lbhealth.adminSecret" .) (not (include "lbhealth.storeSecret" .)) }}
+{{- fail (printf "replicaCount %d with the admin API enabled needs a shared store: a drain or maintenance set through one replica would not reach the others, and monitors behind the Service would see DRAIN and UP by turns. Set store.url or store.existingSecret (docs/high-availability.md), or replicaCount 1, or disable the admin API and declare admin_state per node in the inventory" (int .Values.replicaCount)) }}
+{{- end }}
 {{- end }}
