@@ -113,6 +113,12 @@ def write_config(path: Path, backend: SimServer, **settings: Any) -> Path:
     return path
 
 
+def start_group(instances: Callable[..., Instance], config: Path) -> list[Instance]:
+    """Three instances on one inventory, started together, each ready."""
+    group = start_group(instances, config)
+    return group
+
+
 def backend_for(sim: Sim, page: Page = IIS_WELCOME) -> SimServer:
     return sim({f"/{n}": page for n in NODES})
 
@@ -150,9 +156,7 @@ def test_three_instances_probe_each_check_once_and_serve_one_verdict(
     seen: list[set[str]] = []
 
     def serve_a_while() -> None:
-        group = [instances(config) for _ in range(3)]
-        for instance in group:
-            wait_ready(instance.url)
+        group = start_group(instances, config)
         # Poll until the check had 8 probes more: the window is counted, not slept.
         until_probed(
             backend, "n1", 8, lambda: seen.append({a for n in NODES for a in answers(group, n)})
@@ -188,9 +192,7 @@ def test_a_drain_reaches_every_instance_and_survives_restarting_them_all(
     config = write_config(
         tmp_path / "inventory.yaml", backend, store=redis_server.url(), max_age=10
     )
-    group = [instances(config) for _ in range(3)]
-    for instance in group:
-        wait_ready(instance.url)
+    group = start_group(instances, config)
     change = {"state": "drain", "reason": "patching CHG42"}
     put = httpx.put(f"{group[1].url}/admin/nodes/n1/state", json=change, headers=AUTH)
     assert put.status_code == 200, put.text
@@ -221,9 +223,7 @@ def test_a_killed_lease_holder_is_replaced_and_the_others_never_go_stale(
 ) -> None:
     backend = backend_for(sim)
     config = write_config(tmp_path / "inventory.yaml", backend, store=redis_server.url())
-    group = [instances(config) for _ in range(3)]
-    for instance in group:
-        wait_ready(instance.url)
+    group = start_group(instances, config)
     store = redis_server.client()
 
     def holder() -> Instance | None:
@@ -253,9 +253,7 @@ def test_a_hung_then_lost_store_costs_no_answer_and_no_down_then_heals(
 ) -> None:
     backend = backend_for(sim)
     config = write_config(tmp_path / "inventory.yaml", backend, store=redis_server.url())
-    group = [instances(config) for _ in range(3)]
-    for instance in group:
-        wait_ready(instance.url)
+    group = start_group(instances, config)
     maint = {"state": "maint", "reason": "disk swap"}
     assert httpx.put(f"{group[0].url}/admin/nodes/n3/state", json=maint, headers=AUTH).is_success
     wait_until(lambda: answers(group, "n3"), lambda a: a == {"MAINT: disk swap\n"}, 5)

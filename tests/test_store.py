@@ -13,11 +13,19 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
-from lbhealth.config import parse_inventory
+from lbhealth.admin.reload import RESTART_ONLY
+from lbhealth.app.workers import check_workers
+from lbhealth.config import ConfigError, parse_inventory
+from lbhealth.config.store_url import parse_store_url
+from lbhealth.demo.cluster import IIS_WELCOME
+from lbhealth.demo.simserver import SimServer
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.follow import Subscription, snapshot
 from lbhealth.store.lease import Leases
@@ -28,8 +36,10 @@ from lbhealth.store.shared_admin import VERSION, SharedAdmin
 from lbhealth.store.state_file import read_state_file
 from lbhealth.verdict import CheckResult, Status
 from tests._redis import RedisServer, eventually
+from tests.conftest import Running, free_port
 
 PASSWORD = "s3cret-Redis-pass-77"
+TOKEN = "store-admin-T0ken-66"
 RESULT = CheckResult(
     name="iis",
     kind="iis",
@@ -235,3 +245,96 @@ async def test_a_store_that_lost_the_admin_state_gets_it_back(
         await asyncio.gather(link1.aclose(), link2.aclose())
     finally:
         restarted.stop()
+
+
+@pytest.mark.parametrize(
+    ("url", "sentinels", "service", "db"),
+    [
+        ("redis://127.0.0.1:6379/2", (), "", 2),
+        (f"rediss://:{PASSWORD}@redis.example.com:6380", (), "", 0),
+        (
+            f"redis+sentinel://:{PASSWORD}@s1:26379,s2,[::1]:26380/mymaster/3",
+            (("s1", 26379), ("s2", 26379), ("::1", 26380)),
+            "mymaster",
+            3,
+        ),
+    ],
+)
+def test_store_url_forms(url: str, sentinels: tuple[Any, ...], service: str, db: int) -> None:
+    target = parse_store_url(url)
+    assert (target.sentinels, target.service, target.db) == (sentinels, service, db)
+    assert PASSWORD not in target.shown and PASSWORD not in repr(target)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (f"http://:{PASSWORD}@h:1/0", "'http://***@h:1/0': unknown scheme 'http'; write redis://"),
+        (f"redis://:{PASSWORD}@h:99999/0", "'redis://***@h:99999/0' has no valid host[:port]"),
+        (f"redis://:{PASSWORD}@h/x", "the database must be a number (/0), not 'x'"),
+        (f"redis+sentinel://:{PASSWORD}@a,b/", "a sentinel URL names its sentinels and service"),
+        (f"redis://h/0?password={PASSWORD}", "'redis://h/0?password=***': option 'password'"),
+    ],
+)
+def test_a_bad_store_url_names_the_field_and_the_forms_never_the_password(
+    url: str, message: str
+) -> None:
+    nodes = {"a": {"checks": [{"kind": "tcp", "address": "127.0.0.1:9"}]}}
+    with pytest.raises(ConfigError) as refused:
+        parse_inventory({"settings": {"store": url}, "nodes": nodes})
+    (error,) = refused.value.errors
+    assert error.startswith("settings.store: ") and message in error
+    assert PASSWORD not in error
+
+
+def test_settings_store_from_the_environment_is_a_secret_and_restart_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LBHEALTH_STORE", f"redis://:{PASSWORD}@127.0.0.1:6379/0")
+    nodes = {"a": {"checks": [{"kind": "tcp", "address": "127.0.0.1:9"}]}}
+    settings = {"state_file": str(tmp_path / "state.json"), "admin_token": "t0ken-4321"}
+    inventory = parse_inventory({"settings": settings, "nodes": nodes})
+    assert inventory.settings.store is not None
+    assert PASSWORD not in repr(inventory.settings)
+    assert inventory.settings.verdict_file == tmp_path / "state.verdicts.json"
+    assert "store" in RESTART_ONLY
+    check_workers(inventory.settings, 2)  # workers share drain/maint through the store
+    alone = inventory.settings.model_copy(update={"store": None, "state_file": None})
+    with pytest.raises(ConfigError) as refused:
+        check_workers(alone, 2)
+    assert "set settings.store or settings.state_file" in refused.value.errors[0]
+
+
+def test_an_instance_whose_store_is_down_at_start_serves_alone(
+    sim: Callable[..., SimServer], lbhealth_server: Callable[..., Running]
+) -> None:
+    """No Redis at all: start-up is not held up, probes run, monitors are answered, an admin
+    change is refused (503, nothing changed), and ``/readyz?verbose`` says why."""
+    backend = sim({"/": IIS_WELCOME})
+    settings = {"store": f"redis://:{PASSWORD}@127.0.0.1:{free_port()}/0", "admin_token": TOKEN}
+    nodes = {"web1": {"checks": [{"kind": "iis", "url": backend.url()}]}}
+    running = lbhealth_server({"settings": settings, "nodes": nodes})
+    assert httpx.get(f"{running.url}/health/web1").text == "UP\n"
+    verbose = httpx.get(f"{running.url}/readyz?verbose")
+    assert verbose.status_code == 200
+    assert "[+]store unreachable for" in verbose.text
+    assert "ConnectionError" in verbose.text and PASSWORD not in verbose.text
+    change = {"state": "drain", "reason": "patching"}
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    refused = httpx.put(f"{running.url}/admin/nodes/web1/state", json=change, headers=headers)
+    assert refused.status_code == 503
+    assert "nothing was changed, retry" in refused.json()["error"]
+    assert PASSWORD not in refused.text
+    assert httpx.get(f"{running.url}/health/web1").text == "UP\n"
+    metrics = httpx.get(f"{running.url}/metrics").text
+    assert 'lbhealth_store_state{state="unreachable"} 1.0' in metrics
+
+
+def test_without_a_store_readyz_says_this_instance_is_alone(
+    sim: Callable[..., SimServer], lbhealth_server: Callable[..., Running]
+) -> None:
+    nodes = {"web1": {"checks": [{"kind": "iis", "url": sim({"/": IIS_WELCOME}).url()}]}}
+    running = lbhealth_server({"nodes": nodes})
+    verbose = httpx.get(f"{running.url}/readyz?verbose").text
+    assert "[+]store ok: none set; this instance probes and serves alone" in verbose
+    assert "lbhealth_store_state" not in httpx.get(f"{running.url}/metrics").text
