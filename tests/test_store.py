@@ -224,9 +224,12 @@ async def test_a_store_that_lost_the_admin_state_gets_it_back(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
     """Redis restarted empty (no persistence): the instances write back what they knew."""
-    link1, admin1, _ = admin_instance(redis_server.url(), tmp_path / "1" / "state.json")
+    link1, admin1, shared1 = admin_instance(redis_server.url(), tmp_path / "1" / "state.json")
     assert await link1.recover()
+    await admin1.set("a", "drain", "first", "ops")
+    await admin1.reset("a", "ops")
     await admin1.set("b", "maint", "disk swap", "ops")
+    assert shared1.version >= 3
     redis_server.kill()
     restarted = RedisServer(redis_server.workdir, port=redis_server.port).start()
     try:
@@ -242,6 +245,9 @@ async def test_a_store_that_lost_the_admin_state_gets_it_back(
         link2, admin2, _ = admin_instance(restarted.url(), tmp_path / "2" / "state.json")
         assert await link2.recover()
         assert admin2.get("b").state == "maint"
+        # Versions count from 1 again, and instance 1 (which saw more) still takes new ones.
+        await admin2.set("a", "drain", "after the restart", "ops")
+        await eventually(lambda: admin1.get("a").reason == "after the restart")
         await asyncio.gather(link1.aclose(), link2.aclose())
     finally:
         restarted.stop()

@@ -29,7 +29,7 @@ from prometheus_client.registry import Collector
 
 from lbhealth.core.checks import Check
 from lbhealth.core.engine import Engine
-from lbhealth.core.sharing import KeyIndex, ProbeSharing, shared_key
+from lbhealth.core.sharing import KeyIndex, ProbeSharing
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.follow import Subscription, snapshot
 from lbhealth.store.health import STATES
@@ -50,7 +50,7 @@ class Sharing:
     def __init__(self, engine: Engine, admin: AdminStore, url: str) -> None:
         self.link = StoreLink(url)
         self.probe = ProbeSharing(engine, self.link)
-        self.index = KeyIndex(engine)
+        self.index = self.probe.index
         self.subscription = Subscription(self.link)
         self.admin = SharedAdmin(self.link, admin)
         #: Results of other instances served here.
@@ -150,7 +150,7 @@ class VerdictKeeper:
                 stored = verdicts.get(check.key)
                 if stored is not None:
                     at = verdicts.to_wall(stored.probed_at)
-                    yield SharedResult(shared_key(check), stored.result, at, self._by)
+                    yield SharedResult(self.index.key(check), stored.result, at, self._by)
 
     async def save(self) -> None:
         """Write the file now (in a thread) if a result changed since the last write."""

@@ -58,6 +58,7 @@ class ProbeSharing:
         self.link = link
         self.leases = Leases(link)
         self.publisher = ResultPublisher(link)
+        self.index = KeyIndex(engine)
 
     def _ttl(self, check: Check) -> float:
         return lease_ttl(check, self.engine.inventory.settings.jitter)
@@ -67,7 +68,7 @@ class ProbeSharing:
         if not self.link.health.sharing:
             return True
         try:
-            return await self.leases.hold(shared_key(check), self._ttl(check))
+            return await self.leases.hold(self.index.key(check), self._ttl(check))
         except StoreUnavailable:
             return True
 
@@ -77,7 +78,7 @@ class ProbeSharing:
         if stored is None or stored.result is not result:
             return
         probed_at = self.engine.verdicts.to_wall(stored.probed_at)
-        shared = SharedResult(shared_key(check), result, probed_at, self.link.instance)
+        shared = SharedResult(self.index.key(check), result, probed_at, self.link.instance)
         renew = self._ttl(check) if self.engine.background else 0.0
         self.publisher.offer(shared, self.engine.lifetime(check), renew)
 
@@ -91,18 +92,29 @@ class ProbeSharing:
 
 
 class KeyIndex:
-    """The engine's current checks by shared key, rebuilt after each reload."""
+    """The engine's current checks by shared key, and their keys, rebuilt after each reload.
+
+    A key digests the check's spec: computed once per check and reload, not per probe.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._built: tuple[object, dict[str, Check]] | None = None
+        self._built: tuple[object, dict[str, Check], dict[int, str]] | None = None
 
-    def all(self) -> dict[str, Check]:
+    def _index(self) -> tuple[object, dict[str, Check], dict[int, str]]:
         checks = self.engine.checks
         if self._built is None or self._built[0] is not checks:
-            index = {shared_key(c): c for node in checks.values() for c in node}
-            self._built = (checks, index)
-        return self._built[1]
+            keys = {id(c): shared_key(c) for node in checks.values() for c in node}
+            by_key = {keys[id(c)]: c for node in checks.values() for c in node}
+            self._built = (checks, by_key, keys)
+        return self._built
+
+    def all(self) -> dict[str, Check]:
+        return self._index()[1]
+
+    def key(self, check: Check) -> str:
+        """The check's shared key (computed afresh for a check no longer current)."""
+        return self._index()[2].get(id(check)) or shared_key(check)
 
     def accept(self, shared: SharedResult) -> bool:
         """Serve a result probed elsewhere, if it is of a current check and newer."""

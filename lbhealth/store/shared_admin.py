@@ -106,6 +106,7 @@ class SharedAdmin:
         """A recovery step: serve the store's whole admin state, or give it ours if it has none."""
         raw = await self.link.call("admin load", self.link.client.hgetall(ADMIN))
         if not raw:
+            self.version = 0  # a new or emptied store counts its versions from 1 again
             known = {n: e for n, e in self.admin.all().items() if e.source == "api"}
             if known:
                 log.warning(
