@@ -155,7 +155,7 @@ def bench_ha(backend: SimServer, seconds: float) -> None:
     if shutil.which("redis-server") is None:
         print("high availability: skipped (no redis-server; ./dev test installs it)")
         return
-    window = max(seconds, 2 * INTERVAL)
+    window = max(seconds, INTERVAL)
     for i in range(CHECKS):
         backend.pages.setdefault(f"/{i}", IIS_WELCOME)
     print(f"high availability: {CHECKS} checks, interval {INTERVAL:g} s, {window:g} s per run")
