@@ -15,7 +15,9 @@ Prints, in one run on one machine:
   page served by nginx (``bench.probe_cost``);
 - a monitor's p50/p99 alone and under 100 probes/s of 350 KB pages, and the share
   of scheduled probes done (``bench.isolation``);
-- detection time through a real HAProxy, via lbhealth and direct (``bench.detection``).
+- detection time through a real HAProxy, via lbhealth and direct (``bench.detection``);
+- high availability (:mod:`bench.ha`): probes per check per interval and answer
+  latency with 1 and 3 instances sharing a redis-server, ``--duration`` s each.
 
 Each server runs in its own process (uvicorn, httptools, uvloop, one worker);
 the simulated backends run in this one.
@@ -34,6 +36,7 @@ from collections.abc import Sequence
 from bench.backends import Backends
 from bench.detection import detection_runs, report
 from bench.flood import bench_flood
+from bench.ha import bench_ha
 from bench.isolation import bench_isolation
 from bench.load import LoadResult, run_load
 from bench.probe_cost import bench_probe_cost
@@ -42,7 +45,7 @@ from lbhealth.demo.cluster import JBOSS_WELCOME
 
 LOAD_INTERVAL = 1.0
 STEADY_INTERVAL = 5.0
-PARTS = ["requests", "scale", "flood", "cost", "isolation", "detection"]
+PARTS = ["requests", "scale", "ha", "flood", "cost", "isolation", "detection"]
 
 
 def row(name: str, result: LoadResult) -> str:
@@ -160,13 +163,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         flush=True,
     )
     parts = set(args.only or PARTS)
-    if parts & {"requests", "scale", "flood"}:
+    if parts & {"requests", "scale", "ha", "flood"}:
         backends = Backends(max(args.load_nodes, *args.nodes))
         try:
             if "requests" in parts:
                 bench_requests(backends, args, tool)
             if "scale" in parts:
                 bench_scale(backends, args)
+            if "ha" in parts:
+                bench_ha(backends.server, args.duration)
             if "flood" in parts:
                 inventory = backends.inventory(1, LOAD_INTERVAL)
                 bench_flood(inventory, args.duration, args.flood_connections)

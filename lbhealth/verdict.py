@@ -72,6 +72,28 @@ class CheckResult:
             **({"details": dict(self.details)} if self.details else {}),
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CheckResult:
+        """The result :meth:`to_json` wrote (latency to 0.1 ms), read back.
+
+        Results travel between lbhealth instances (a shared store) and across
+        restarts (the verdict file): text from there is cleaned again before a
+        monitor reads it. Raises KeyError, TypeError or ValueError on anything else.
+        """
+        details = data.get("details", {})
+        if not isinstance(details, Mapping):
+            raise TypeError(f"details must be a mapping, not {type(details).__name__}")
+        return cls(
+            name=str(data["name"]),
+            kind=str(data["kind"]),
+            target=str(data["target"]),
+            status=Status(data["status"]),
+            reason=clean_reason(str(data["reason"])),
+            latency=float(data["latency_ms"]) / 1000,
+            checked_at=float(data["checked_at"]),
+            details=dict(details),
+        )
+
 
 def aggregate(results: Iterable[CheckResult]) -> tuple[Status, str]:
     """Combine a node's check results: UP only when every check is UP.

@@ -90,3 +90,18 @@ def children(pid: int) -> set[int]:
         if b"spawn_main" in command:
             found.add(int(child))
     return found
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid``: workers, the fork server, probe processes."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            below = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue  # exited meanwhile
+        found.update(int(child) for child in below)
+        todo.extend(int(child) for child in below)
+    return found

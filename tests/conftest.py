@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from lbhealth.demo.simserver import Page, SimServer, TcpListener
-from tests._servers import BackgroundLoop, Running, start_lbhealth
+from tests._redis import RedisServer
+from tests._servers import BackgroundLoop, Running, require_tool, start_lbhealth
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +65,13 @@ def lbhealth_server() -> Iterator[Callable[..., Running]]:
     yield start
     for instance in running:
         instance.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port (under CI=true, a missing one fails)."""
+    require_tool("redis-server")
+    # With a password, so that every test also checks that it is never shown.
+    server = RedisServer(tmp_path / "redis", password="r3dis-Fixture-Pass-19").start()
+    yield server
+    server.stop()

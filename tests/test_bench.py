@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import pytest
 
 from bench.load import parse_wrk
 from tests._process import ROOT
+from tests._servers import IN_CI
 
 # Real output of `wrk -t2 -c64 -d2s --latency` against `python -m bench.bare`.
 WRK_OUTPUT = """\
@@ -75,5 +77,13 @@ def test_bench_tiny_mode_prints_every_figure() -> None:
     assert [line.split()[0] for line in out.splitlines() if line.startswith("  small ")] == [
         "small"
     ]
+    if IN_CI or shutil.which("redis-server"):
+        for figure in (
+            "1 alone    probes per check per interval",
+            "3 + store  probes per check per interval",
+            "drain through one, served by all:",
+            "answers while Redis is stopped (SIGSTOP):",
+        ):
+            assert figure in out, out
     table = out.split("scheduler CPU % of one core\n", 1)[1].splitlines()
     assert table[0].split()[0] == "2"

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests._lb import TOKEN, inventory
 
 from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
-from tests._lb import TOKEN, inventory
-from tests.conftest import Running, free_port
+from tests._servers import Running, free_port
 from tests.test_cli import lbhealth
 
 Sim = Callable[..., SimServer]

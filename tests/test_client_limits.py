@@ -19,7 +19,7 @@ from lbhealth.app.server import MAX_REQUEST_BODY, MAX_REQUEST_HEAD
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
 from tests._poll import wait_until
-from tests.conftest import Running
+from tests._servers import Running
 
 Sim = Callable[..., SimServer]
 Serve = Callable[..., Running]

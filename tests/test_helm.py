@@ -130,7 +130,6 @@ def test_lint_reports_values_the_schema_rejects() -> None:
                 "Service",
                 "Deployment",
                 "PodDisruptionBudget",
-                "HorizontalPodAutoscaler",
                 "ServiceMonitor",
                 "ServiceAccount",
                 "NetworkPolicy",
@@ -269,7 +268,7 @@ def test_probes_ask_lbhealths_own_endpoints() -> None:
 
 def test_admin_token_goes_to_a_secret_and_never_the_configmap() -> None:
     token = "s3cret-admin-token"
-    rendered = render({"admin": {"token": token}})
+    rendered = render({"admin": {"token": token}, "replicaCount": 1})
     objects = kinds(manifests(rendered))
     secret, deployment = objects["Secret"], objects["Deployment"]
     assert base64.b64decode(secret["data"]["admin-token"]).decode() == token
@@ -317,12 +316,12 @@ def test_schema_rejects_bad_values(values: dict[str, Any], where: str) -> None:
         render(values)
 
 
-def test_autoscaling_replaces_the_fixed_replica_count() -> None:
-    objects = kinds(_manifests("eim-wim"))
-    assert "replicas" not in objects["Deployment"]["spec"]
-    hpa = objects["HorizontalPodAutoscaler"]["spec"]
-    assert hpa["scaleTargetRef"]["name"] == objects["Deployment"]["metadata"]["name"]
-    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 6)
+def test_autoscaling_is_refused_saying_why() -> None:
+    with pytest.raises(helm.HelmRenderError, match="autoscaling was removed: replicas are an"):
+        render({"autoscaling": {"enabled": True}})
+    for name in VALUES:
+        assert "HorizontalPodAutoscaler" not in kinds(_manifests(name))
+        assert kinds(_manifests(name))["Deployment"]["spec"]["replicas"] >= 2
 
 
 def test_a_single_replica_gets_no_disruption_budget() -> None:
@@ -470,3 +469,107 @@ def test_a_rotated_existing_secret_rolls_the_pods() -> None:
     assert rotated != first
     # `helm template` has no cluster to read: a stable checksum, no failure.
     assert secret_checksum(None, values) == secret_checksum(None, values)
+
+
+STORE_URL = "redis+sentinel://:St0re-Pass-421@redis-sentinel.ops.svc:26379/mymaster/0"
+
+
+def test_the_store_url_goes_to_a_secret_and_nowhere_else() -> None:
+    rendered = render({"admin": {"token": "s3cret-admin-token"}, "store": {"url": STORE_URL}})
+    objects = kinds(manifests(rendered))
+    secret, deployment = objects["Secret"], objects["Deployment"]
+    name = secret["metadata"]["name"]
+    assert base64.b64decode(secret["data"]["store-url"]).decode() == STORE_URL
+    assert base64.b64decode(secret["data"]["admin-token"]).decode() == "s3cret-admin-token"
+    env = env_of(deployment)
+    assert env["LBHEALTH_STORE"] == {"secretKeyRef": {"name": name, "key": "store-url"}}
+    assert env["LBHEALTH_ADMIN_TOKEN"] == {"secretKeyRef": {"name": name, "key": "admin-token"}}
+    assert [path for path, text in rendered.items() if "St0re-Pass-421" in text] == []
+    assert "checksum/secret" in deployment["spec"]["template"]["metadata"]["annotations"]
+    assert "2 replicas share the store" in rendered["lbhealth/templates/NOTES.txt"]
+
+
+def test_an_existing_store_secret_is_referenced() -> None:
+    objects = kinds(_manifests("eim-wim"))
+    assert env_of(objects["Deployment"])["LBHEALTH_STORE"] == {
+        "secretKeyRef": {"name": "lbhealth-store", "key": "url"}
+    }
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            {"admin": {"token": "t0ken-1234"}},
+            "replicaCount 2 with the admin API enabled needs a shared store: a drain or"
+            " maintenance set through one replica would not reach the others",
+        ),
+        (
+            {"admin": {"existingSecret": "a"}, "replicaCount": 3},
+            "replicaCount 3 with the admin API enabled needs a shared store",
+        ),
+        ({"store": {"url": STORE_URL, "existingSecret": "s"}}, "either url or existingSecret"),
+    ],
+)
+def test_replicas_that_would_disagree_are_refused(values: dict[str, Any], message: str) -> None:
+    with pytest.raises(helm.HelmRenderError) as refused:
+        render(values)
+    assert message in str(refused.value)
+    assert "St0re-Pass-421" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"admin": {"token": "t0ken-1234"}, "replicaCount": 1},  # one replica: nothing to share
+        {"admin": {"token": "t0ken-1234"}, "store": {"existingSecret": "s"}},
+        {},  # several replicas, admin API off: drain is declared in values
+    ],
+)
+def test_replicas_that_agree_render(values: dict[str, Any]) -> None:
+    assert of(values, "Deployment")["kind"] == "Deployment"
+
+
+def test_a_stopping_pod_answers_until_the_service_dropped_it() -> None:
+    deployment = of(None, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    delay = container(deployment)["lifecycle"]["preStop"]["exec"]["command"]
+    assert delay == ["sleep", "10"]  # the image has coreutils' sleep (python:3.11-slim)
+    assert pod["terminationGracePeriodSeconds"] > int(delay[1])
+    assert "lifecycle" not in container(of({"preStopDelaySeconds": 0}, "Deployment"))
+
+
+def test_rendered_pod_with_a_store_shares_it(
+    bg: BackgroundLoop, tmp_path: Path, redis_server: Any
+) -> None:
+    """The rendered Secret resolved into the pod's environment, served by ``lbhealth serve``."""
+    backend = bg.run(SimServer({"/": JBOSS_WELCOME}).start())
+    try:
+        port = free_port()
+        nodes = {"app1": {"checks": [{"kind": "jboss", "url": backend.url()}]}}
+        values = {"containerPort": port, "inventory": {"nodes": nodes}}
+        values["store"] = {"url": redis_server.url()}
+        objects = kinds(manifests(render(values)))
+        config = tmp_path / "inventory.yaml"
+        config.write_text(objects["ConfigMap"]["data"]["inventory.yaml"], encoding="utf-8")
+        secret = objects["Secret"]["data"]
+        env = {
+            **os.environ,
+            **{
+                name: base64.b64decode(secret[value["secretKeyRef"]["key"]]).decode()
+                if isinstance(value, dict)
+                else value
+                for name, value in env_of(objects["Deployment"]).items()
+            },
+            "LBHEALTH_CONFIG": str(config),
+            "LBHEALTH_HOST": "127.0.0.1",
+        }
+        base = f"http://127.0.0.1:{port}"
+        with running(lbhealth_command("serve"), tmp_path / "serve.log", env, tmp_path) as proc:
+            wait_ready(base, process=proc)
+            verbose = httpx.get(f"{base}/readyz?verbose", timeout=5).text
+    finally:
+        bg.run(backend.stop())
+    assert "[+]store connected" in verbose
+    assert redis_server.password not in verbose
+    assert redis_server.client().keys("lbhealth:verdict:app1/*")  # shared through Redis

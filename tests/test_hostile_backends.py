@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
+from tests._lb import AUTH, inventory
 
 from lbhealth.app.logs import JsonFormatter
 from lbhealth.demo.simserver import Page, SimServer
 from lbhealth.interpret.states import MAX_FIELD
-from tests._lb import AUTH, inventory
-from tests.conftest import Running, free_port
+from tests._servers import Running, free_port
 from tests.test_agent import agent_ask
 from tests.test_cli import lbhealth
 

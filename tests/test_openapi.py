@@ -21,13 +21,13 @@ from typing import Any
 import httpx
 import pytest
 from openapi_spec_validator import validate
+from tests._lb import TOKEN, inventory
 
 from lbhealth.app.docs import ASSETS
 from lbhealth.demo.cluster import IIS_WELCOME, JBOSS_WELCOME, JSP_PATH, JSP_STACK_TRACE
 from lbhealth.demo.simserver import SimServer
 from tests._chromium import chromium_page
-from tests._lb import TOKEN, inventory
-from tests.conftest import Running, require_tool
+from tests._servers import Running, require_tool
 
 Sim = Callable[..., SimServer]
 Serve = Callable[..., Running]

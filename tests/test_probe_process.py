@@ -32,7 +32,7 @@ from lbhealth.core.scheduler import Scheduler
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
 from tests._poll import wait_ready, wait_until
-from tests.conftest import Running, free_port
+from tests._servers import Running, free_port
 
 Sim = Callable[..., SimServer]
 Serve = Callable[..., Running]

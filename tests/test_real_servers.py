@@ -23,7 +23,7 @@ from _cases import OWN_PAGES, Case, case_dirs, load_case
 
 from lbhealth.interpret import Answer, Rules, interpret
 from tests._poll import wait_until
-from tests.conftest import IN_CI, Running, free_port
+from tests._servers import IN_CI, Running, free_port
 
 Serve = Callable[[dict[str, Any]], Running]
 WEBAPP = Path(__file__).resolve().parent / "webapp"

@@ -15,14 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
+from tests._lb import AUTH, inventory
 
 from lbhealth.config import ConfigError, parse_inventory
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.entries import MAX_OPERATOR
 from lbhealth.store.state_file import MAX_STATE_FILE, read_state_file
-from tests._lb import AUTH, inventory
 from tests._poll import wait_until
-from tests.conftest import Running
+from tests._servers import Running
 
 Serve = Callable[[dict[str, Any]], Running]
 DB = {"role": "database", "checks": [{"kind": "tcp", "address": "127.0.0.1:1"}]}

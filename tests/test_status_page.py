@@ -14,12 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
+from tests._lb import TOKEN, set_state
 
 from lbhealth.demo.cluster import JSP_PATH, JSP_STACK_TRACE
 from tests._chromium import Page, chromium_page
-from tests._lb import TOKEN, set_state
 from tests._poll import wait_until
-from tests.conftest import Running, require_tool
+from tests._servers import Running, require_tool
 from tests.test_cluster_live import HOSTILE_JSP, SimCluster, cluster  # noqa: F401  (fixture)
 
 Serve = Callable[[dict[str, Any]], Running]

@@ -16,10 +16,10 @@ from typing import Any
 
 import pyte
 import pytest
+from tests._lb import TOKEN, inventory
 
 from lbhealth.demo.simserver import Page, SimServer
-from tests._lb import TOKEN, inventory
-from tests.conftest import BackgroundLoop, Running
+from tests._servers import BackgroundLoop, Running
 from tests.faults import FaultServer, page
 from tests.test_cli import lbhealth
 

@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from tests._lb import AUTH, TOKEN
 
 from lbhealth.app.logs import JsonFormatter
 from lbhealth.config import ConfigError, parse_inventory
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
-from tests._lb import AUTH, TOKEN
-from tests.conftest import Running
+from tests._servers import Running
 from tests.test_cli import lbhealth
 
 Sim = Callable[..., SimServer]

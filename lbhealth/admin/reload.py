@@ -29,8 +29,8 @@ from lbhealth.store.state_file import read_state_file
 log = logging.getLogger("lbhealth.reload")
 
 #: Settings used only when lbhealth starts: the listener, the agent-check listener,
-#: logging, the client connection limits, the size of the history buffers, and whether
-#: probes run in a child process.
+#: logging, the client connection limits, the size of the history buffers, the store, and
+#: whether probes run in a child process.
 RESTART_ONLY = (
     "host",
     "port",
@@ -43,6 +43,7 @@ RESTART_ONLY = (
     "request_timeout",
     "history_size",
     "probe_process",
+    "store",
 )
 
 

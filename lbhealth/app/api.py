@@ -17,10 +17,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from lbhealth import __version__
+from lbhealth.admin import request_id
 from lbhealth.admin.api import build_admin_router
 from lbhealth.admin.reload import Reloadable, install_sighup
 from lbhealth.admin.request_id import RequestIdMiddleware
 from lbhealth.app.docs import serve_docs
+from lbhealth.app.sharing import Sharing, StoreCollector, store_lines
 from lbhealth.cluster.api import build_router
 from lbhealth.core.engine import Engine
 from lbhealth.core.lag import ScheduleLag
@@ -41,6 +43,7 @@ from lbhealth.serve.schemas import (
 )
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.entries import AdminEntry
+from lbhealth.store.link import StoreUnavailable
 from lbhealth.text.clean import MAX_NAME, clean_reason
 from lbhealth.verdict import NodeVerdict
 
@@ -90,6 +93,11 @@ class Service(Reloadable, Protocol):
     answers: AnswerBook
     lag: ScheduleLag
     prober: ProbeProcess | None
+    sharing: Sharing | None
+
+    async def start_sharing(self) -> None: ...
+
+    async def stop_sharing(self) -> None: ...
 
     def start_probing(self) -> None: ...
 
@@ -116,6 +124,7 @@ def build_api(service: Service) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         settings = service.settings
+        await service.start_sharing()
         service.start_probing()
         uninstall_sighup = install_sighup(service)
         # Other workers (or an operator) may change the state file: follow it.
@@ -128,6 +137,7 @@ def build_api(service: Service) -> FastAPI:
             following.cancel()
             await asyncio.gather(following, return_exceptions=True)
             await service.stop_probing()
+            await service.stop_sharing()
             await service.engine.aclose()
 
     api = FastAPI(
@@ -140,6 +150,8 @@ def build_api(service: Service) -> FastAPI:
     )
     metrics = Metrics(service.answers)
     metrics.registry.register(ProbingCollector(service.lag, lambda: service.prober))
+    if service.sharing is not None:
+        metrics.registry.register(StoreCollector(service.sharing))
     api.include_router(metrics.router())
 
     async def health(
@@ -221,7 +233,8 @@ def build_api(service: Service) -> FastAPI:
             if verbose or not ok
             else []
         )
-        if verbose:  # a warning, not a failure: the verdicts are served, only older
+        if verbose:  # warnings, not failures: the verdicts are served, only older
+            lines += store_lines(service.sharing)
             schedule = service.lag.report()
             state = "[!]schedule behind" if schedule.behind else "[+]schedule ok"
             lines.append(f"{state}: {schedule.describe()}")
@@ -230,6 +243,13 @@ def build_api(service: Service) -> FastAPI:
         return PlainTextResponse("\n".join(lines) + "\n", code, NO_STORE)
 
     api.include_router(build_admin_router(service.admin, service))
+
+    async def store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        """An admin change the shared store did not take: made nowhere, so the operator retries."""
+        body = {"error": f"{exc}; nothing was changed, retry", "request_id": request_id.current()}
+        return JSONResponse(body, 503, NO_STORE)
+
+    api.add_exception_handler(StoreUnavailable, store_unavailable)
     api.add_middleware(RequestIdMiddleware)
     serve_docs(api)
     return api

@@ -2,8 +2,9 @@
 
 It owns what a reload replaces (:meth:`LBHealth.reconfigure`) and what starts
 and stops with the server (probing, the state-file follower, the agent-check
-listener). The HTTP side is composed in :mod:`lbhealth.app.api`: the fast path
-in front of FastAPI, on one port.
+listener, the shared store and the verdict file: :mod:`lbhealth.app.sharing`).
+The HTTP side is composed in :mod:`lbhealth.app.api`: the fast path in front of
+FastAPI, on one port.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from lbhealth.app.api import build_api
 from lbhealth.app.logs import setup_logging
+from lbhealth.app.sharing import Sharing, VerdictKeeper
 from lbhealth.config import Inventory, Settings
 from lbhealth.core import scheduler
 from lbhealth.core.checks import Check
@@ -41,6 +43,16 @@ class LBHealth:
         self.engine = engine
         self.admin = AdminStore(engine.inventory)
         self.answers = AnswerBook(engine, self.admin)
+        store = engine.inventory.settings.store
+        #: With ``settings.store``: this instance's part in the group sharing it (the probe
+        #: side lives in the probe process, when there is one).
+        self.sharing = (
+            Sharing(engine, self.admin, store.get_secret_value(), not self._in_process())
+            if store
+            else None
+        )
+        self.keeper = VerdictKeeper(engine)
+        self._keeping: asyncio.Task[None] | None = None
         #: The inventory file, for reloads (None: built in memory, cannot reload).
         self.config_path = config_path
         #: What the config file said of the restart-only settings at start (reloads compare).
@@ -64,6 +76,22 @@ class LBHealth:
         """Background probes run in the child process (the default), not on this loop."""
         return self.engine.background and self.settings.probe_process
 
+    async def start_sharing(self) -> None:
+        """Before probing: serve the verdicts kept on disk, then the store's shared state."""
+        await self.keeper.load()
+        if self.sharing is not None:
+            await self.sharing.start()
+        self._keeping = asyncio.create_task(self.keeper.run())
+
+    async def stop_sharing(self) -> None:
+        """After probing: leave the group (leases released), write the verdict file."""
+        if self._keeping is not None:
+            self._keeping.cancel()
+            await asyncio.gather(self._keeping, return_exceptions=True)
+        if self.sharing is not None:
+            await self.sharing.stop()
+        await self.keeper.save()
+
     def start_probing(self) -> None:
         """Background mode: the probe process, or the scheduler on this loop; on-demand mode:
         probe every check once."""
@@ -79,7 +107,8 @@ class LBHealth:
                 self.prober.reconfigure(engine.inventory)
             return
         if engine.background:
-            work = scheduler.for_engine(engine, self._started).run()
+            gate = self.sharing.probe.should_probe if self.sharing else None
+            work = scheduler.for_engine(engine, self._started, gate).run()
         else:
             work = engine.warm_up()
         self._probing = asyncio.create_task(work)
@@ -125,6 +154,8 @@ class LBHealth:
         if self.prober is not None and not self._in_process():  # now on-demand
             prober, self.prober = self.prober, None
             self._retire(asyncio.ensure_future(prober.stop()), cancel=False)
+        if self.sharing is not None:
+            self.sharing.reloaded()
         self.start_probing()
         return counts
 

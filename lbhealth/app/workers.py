@@ -2,10 +2,11 @@
 
 uvicorn starts workers from an import string, so each worker builds its app
 with :func:`app_from_env` from the inventory path in ``LBHEALTH_CONFIG``. Each
-worker has its own verdicts and its own scheduler: the backends see N times
-the probes of one worker (still at most ``N * (T / interval + 1)`` per check
-over T seconds, whatever the monitor load). Raise ``interval`` N-fold to keep
-the backend load of a single worker.
+worker has its own verdicts and its own scheduler: without a store the backends
+see N times the probes of one worker (still at most ``N * (T / interval + 1)``
+per check over T seconds, whatever the monitor load). With ``settings.store``
+the workers share it like separate instances do: one probe per check per
+interval between them, the same verdicts, and drain/maint pushed to all.
 
 What one worker is told must reach all of them:
 
@@ -41,11 +42,11 @@ SUPERVISOR_ENV = "LBHEALTH_SUPERVISOR_PID"
 def check_workers(settings: Settings, workers: int) -> None:
     """Refuse the settings that several workers cannot honour, naming the fix."""
     errors = []
-    if settings.admin_token is not None and settings.state_file is None:
+    if settings.admin_token is not None and settings.state_file is None and settings.store is None:
         errors.append(
             f"settings.admin_token with --workers {workers}: a drain or maint made through one"
-            " worker would not reach the others; set settings.state_file (every worker"
-            " follows it) or run --workers 1"
+            " worker would not reach the others; set settings.store or settings.state_file"
+            " (every worker follows it) or run --workers 1"
         )
     if settings.agent_port is not None:
         errors.append(

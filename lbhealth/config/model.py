@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from lbhealth.config.roles import NODE_NAME, Role
+from lbhealth.config.store_url import parse_store_url
 from lbhealth.config.units import parse_duration, parse_size
 from lbhealth.text.redact import mask_url
 
@@ -83,7 +84,8 @@ class Settings(BaseSettings):
     )
     jitter: float = Field(0.1, ge=0, le=1, description="fraction of interval added at random")
     max_age: Duration | None = Field(
-        None, description="background mode: older verdicts are DOWN (default 3*interval+timeout)"
+        None,
+        description="background mode: older verdicts are DOWN (3*interval+timeout, +1s with store)",
     )
     max_probes: int = Field(64, ge=1, description="probes in flight at most, all backends")
     max_probes_per_host: int = Field(4, ge=1, description="probes in flight at most, per host")
@@ -101,6 +103,29 @@ class Settings(BaseSettings):
         10.0, gt=0, description="seconds a client has to send a whole request (head and body)"
     )
     access_log: bool = Field(False, description="log one line per request served")
+    # High availability (issue 13): see lbhealth/store/ and docs/high-availability.md.
+    store: SecretStr | None = Field(
+        None,
+        description="shared store URL (redis://, rediss://, redis+sentinel://); unset: alone",
+    )
+    verdict_file: Path | None = Field(
+        None,
+        description="file keeping the last verdicts across restarts (default: beside state_file)",
+    )
+
+    @field_validator("store")
+    @classmethod
+    def _store_url_is_valid(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_store_url(value.get_secret_value())  # its errors show the URL masked
+        return value
+
+    @model_validator(mode="after")
+    def _verdict_file_beside_state_file(self) -> Settings:
+        if self.verdict_file is None and self.state_file is not None:
+            state = self.state_file
+            self.verdict_file = state.with_name(f"{state.stem}.verdicts.json")
+        return self
 
     @classmethod
     def settings_customise_sources(

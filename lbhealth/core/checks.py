@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from lbhealth.config import CheckSpec, Inventory, split_address
 from lbhealth.interpret import Rules, interpret
 from lbhealth.probe import HttpTarget, Observation
+from lbhealth.store.lease import LEASE_MARGIN
 from lbhealth.text.clean import clean_reason
 from lbhealth.text.redact import redact, redact_data, secret_values
 from lbhealth.verdict import CheckResult, Outcome, Status
@@ -83,6 +84,8 @@ def _compile(pattern: str | None) -> re.Pattern[str] | None:
 def build_checks(inventory: Inventory) -> dict[str, list[Check]]:
     """Every node's checks, in inventory order, with settings defaults applied."""
     settings = inventory.settings
+    # Sharing a store, a dead lease holder's successor needs up to a lease margin more.
+    takeover = LEASE_MARGIN if settings.store is not None else 0.0
     built: dict[str, list[Check]] = {}
     for node, spec in inventory.nodes.items():
         names = inventory.check_names(node)
@@ -93,7 +96,7 @@ def build_checks(inventory: Inventory) -> dict[str, list[Check]]:
                 spec=check,
                 timeout=(timeout := check.timeout or settings.timeout),
                 interval=(interval := check.interval or settings.interval),
-                max_age=settings.max_age or 3 * interval + timeout,
+                max_age=settings.max_age or 3 * interval + timeout + takeover,
                 rules=Rules(
                     expect_status=check.expect_status,
                     expect=_compile(check.expect),

@@ -7,6 +7,10 @@ than ``cache_ttl``; when many monitors ask about one node at once, one probe
 goes to the backend and every asker shares its result (single flight).
 Either way a result's lifetime is :meth:`Engine.lifetime` and freshness is
 :meth:`lbhealth.store.verdicts.Stored.expires`: one rule.
+
+A result probed elsewhere (another instance sharing a store, or this one before
+a restart) enters through :meth:`Engine.accept`, with the wall-clock time of its
+probe: it is served exactly as if probed here, while fresh.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from lbhealth.core.flap import Flap
 from lbhealth.core.history import History
 from lbhealth.core.limits import limit_settings, limits_for
 from lbhealth.probe import Observation, ProbeClient, new_client, probe_http, probe_tcp
-from lbhealth.store.verdicts import Key, VerdictStore
+from lbhealth.store.verdicts import Key, Stored, VerdictStore, fresh
 from lbhealth.verdict import CheckResult, NodeVerdict, Status, aggregate
 
 log = logging.getLogger("lbhealth.engine")
@@ -31,6 +35,8 @@ log = logging.getLogger("lbhealth.engine")
 #: error kind such as ``timeout``, or ``ok``, ``verdict``, ``internal``): bounded
 #: label values for metrics, never free text.
 Observer = Callable[[Check, CheckResult, str], None]
+#: Told of every result stored, probed here or accepted from elsewhere.
+Listener = Callable[[Check], None]
 
 
 class Engine:
@@ -53,16 +59,19 @@ class Engine:
         self._inflight: dict[Key, asyncio.Future[CheckResult]] = {}
         self._clients: dict[bool | str, ProbeClient] = {}
         #: The most recent result of every check that has run at least once.
-        self.verdicts = VerdictStore(clock)
+        self.verdicts = VerdictStore(clock, wall_clock)
         #: The last verdict changes of every node.
         self.history = History(inventory.settings.history_size)
         self._flap = Flap()
         #: Background mode reads ``latest`` (the scheduler fills it); on-demand probes.
         self.background = inventory.settings.mode == "background"
+        #: Told of each probe made here (metrics; publishing to a shared store).
         self.observers: list[Observer] = []
         #: Keep the history of verdict changes and log them (the serving side does;
         #: the probe process, whose results the serving side records, does not).
         self.announce = announce
+        #: Told of each result stored, whatever its origin (the prebuilt answers).
+        self.listeners: list[Listener] = []
 
     @property
     def probed_all(self) -> bool:
@@ -118,15 +127,41 @@ class Engine:
     def record(self, check: Check, result: CheckResult, kind: str) -> None:
         """Keep a check's new result: from a probe here, or from the probe process.
 
-        Tells the observers (prebuilt answers, metrics), keeps the history of
-        verdict changes and logs each change.
+        Tells the listeners (prebuilt answers) and the observers (metrics,
+        publishing to a shared store), keeps the history of verdict changes and
+        logs each change.
         """
         if not self._is_current(check):
             return  # probed under a config that a reload has since replaced
-        stored = self.verdicts.record(check.key, result)
-        previous = stored.result if stored else None
+        self._keep(check, result, self.clock(), "probe")
         for observer in self.observers:
             observer(check, result, kind)
+
+    def accept(self, check: Check, result: CheckResult, probed_at_wall: float) -> bool:
+        """Record a result probed elsewhere at wall time ``probed_at_wall``; False if not taken.
+
+        Served like one probed here, by the same freshness rule: a result already
+        past its lifetime, older than the one held, or of a check a reload
+        replaced, is ignored. The check's flap state follows it (its streak
+        starts afresh).
+        """
+        if not self._is_current(check):
+            return False
+        at = self.verdicts.from_wall(probed_at_wall)
+        held = self.verdicts.get(check.key)
+        if held is not None and held.probed_at >= at:
+            return False
+        if not fresh(Stored(result, at).expires(self.lifetime(check)), self.clock()):
+            return False
+        self._flap.adopt(check.key, result)
+        self._keep(check, result, at, "shared")
+        return True
+
+    def _keep(self, check: Check, result: CheckResult, at: float, origin: str) -> None:
+        stored = self.verdicts.record(check.key, result, at)
+        previous = stored.result if stored else None
+        for listener in self.listeners:
+            listener(check)
         if self.announce and (previous is None or previous.status is not result.status):
             node_checks = self.checks[check.node]
             self.history.observe(
@@ -146,6 +181,7 @@ class Engine:
                     "old": old,
                     "new": result.status.value,
                     "reason": result.reason,
+                    "origin": origin,
                 },
             )
 
@@ -167,8 +203,8 @@ class Engine:
         stored = self.verdicts.get(check.key)
         if stored is None:
             return not_probed_yet(check, self._wall())
-        fresh = self.verdicts.fresh_result(check.key, self.lifetime(check))
-        return fresh or stale(check, stored.result, self.clock() - stored.probed_at)
+        live = self.verdicts.fresh_result(check.key, self.lifetime(check))
+        return live or stale(check, stored.result, self.clock() - stored.probed_at)
 
     def _is_current(self, check: Check) -> bool:
         return check in self.checks.get(check.node, ())

@@ -56,6 +56,14 @@ class Flap:
         self._states.pop(key, None)
         self._effective.pop(key, None)
 
+    def adopt(self, key: Key, result: CheckResult) -> None:
+        """Take a result decided elsewhere (another instance) as the current state.
+
+        Its streak is not known here: a change starts to build up afresh from it.
+        """
+        self._states[key] = FlapState(result.status)
+        self._effective[key] = result
+
     def apply(self, key: Key, rise: int, fall: int, result: CheckResult) -> CheckResult:
         """The result to serve: ``result`` itself, or the held one while a change builds up."""
         state = step(self._states.get(key), result.status, rise, fall)

@@ -35,6 +35,8 @@ from lbhealth.core import scheduler
 from lbhealth.core.checks import Check
 from lbhealth.core.engine import Engine
 from lbhealth.core.lag import ScheduleLag
+from lbhealth.core.sharing import ProbeSharing
+from lbhealth.store.link import StoreLink
 from lbhealth.store.verdicts import Key
 from lbhealth.verdict import CheckResult
 
@@ -118,6 +120,7 @@ async def _child(conn: Connection) -> None:
         except (OSError, ValueError):
             inbox.put_nowait(None)  # the parent is gone: stop
 
+    sharing: ChildSharing | None = None
     while (message := await inbox.get()) is not None:
         if running is not None:
             running.cancel()
@@ -126,14 +129,52 @@ async def _child(conn: Connection) -> None:
         if engine is None:
             engine = Engine(message.inventory, announce=False)  # the parent logs changes
             engine.observers.append(report)
+            store = message.inventory.settings.store
+            if store is not None:  # restart-only: the link lives as long as this process
+                sharing = ChildSharing(engine, store.get_secret_value())
+                await sharing.start()
         else:
             engine.reconfigure(message.inventory)
-        running = asyncio.create_task(scheduler.for_engine(engine, started).run())
+        gate = sharing.probe.should_probe if sharing is not None else None
+        running = asyncio.create_task(scheduler.for_engine(engine, started, gate).run())
     if running is not None:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+    if sharing is not None:
+        await sharing.stop()
     if engine is not None:
         await engine.aclose()
+
+
+class ChildSharing:
+    """The probe side of a shared store, in the probe process, over a link of its own.
+
+    The scheduler asks its lease gate before each probe and each result is
+    published; the serving side (results of the others, the admin state) stays
+    in the serving process (:class:`lbhealth.app.sharing.Sharing`).
+    """
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.link = StoreLink(url)
+        self.probe = ProbeSharing(engine, self.link)
+        engine.observers.append(self.probe.observe)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.link.recover()
+        self._tasks = [
+            asyncio.create_task(self.link.supervise()),
+            asyncio.create_task(self.probe.run()),
+        ]
+
+    async def stop(self) -> None:
+        """Give the leases up (another instance probes at once), close the link."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.link.health.sharing:
+            await self.probe.release()
+        await self.link.aclose()
 
 
 class ProbeProcess:

@@ -23,6 +23,12 @@ falling behind the schedule is measured and said, never silent
 Load is bounded twice (:class:`lbhealth.core.limits.ProbeLimits`, shared with the
 on-demand mode): at most ``max_probes`` probes in flight over all backends, and
 at most ``max_probes_per_host`` towards any one host.
+
+Instances sharing a store probe each check once between them: before each probe
+the scheduler asks its ``gate`` (:meth:`lbhealth.core.sharing.ProbeSharing.should_probe`,
+which takes or renews the check's lease); told no, it skips that probe and keeps
+its schedule, asking again one period later. A gate that fails lets the probe run:
+probing too often is safer than not probing.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ Probe = Callable[[Check], Awaitable[object]]
 Sleep = Callable[[float], Awaitable[None]]
 #: Told when each probe starts, with how many seconds after its planned start.
 OnStart = Callable[[Check, float], None]
+#: Asked before each probe: whether this process should probe the check now.
+Gate = Callable[[Check], Awaitable[bool]]
 
 
 def next_delay(interval: float, spread: float, rng: random.Random) -> float:
@@ -67,8 +75,10 @@ class Scheduler:
         changing: Callable[[Check], bool] = lambda _: False,
         fastinter: float = 0.5,
         on_start: OnStart = lambda _check, _lag: None,
+        gate: Gate | None = None,
     ) -> None:
         self._checks = list(checks)
+        self._gate = gate
         self._first_delay = first_delay
         self._probe = probe
         self._jitter = jitter
@@ -93,7 +103,8 @@ class Scheduler:
             spread = self._jitter
         first = wait <= 0  # the start-up round probes every check at once: no schedule yet
         while True:
-            await self._probe_bounded(check, None if first else planned)
+            if await self._may_probe(check):
+                await self._probe_bounded(check, None if first else planned)
             first = False
             if self._changing(check):
                 delay = min(self._fastinter, check.interval)  # confirm the change quickly
@@ -102,6 +113,15 @@ class Scheduler:
             planned = self._clock() + delay
             await self._sleep(delay)
             spread = self._jitter
+
+    async def _may_probe(self, check: Check) -> bool:
+        if self._gate is None:
+            return True
+        try:
+            return await self._gate(check)
+        except Exception:  # probe rather than leave the check unprobed
+            log.exception("probe gate of %s/%s failed; probing", check.node, check.name)
+            return True
 
     async def _probe_bounded(self, check: Check, planned: float | None) -> None:
         async with self._limits.slot(check.host):
@@ -113,7 +133,9 @@ class Scheduler:
                 log.exception("probe of %s/%s failed", check.node, check.name)
 
 
-def for_engine(engine: Engine, on_start: OnStart = lambda _check, _lag: None) -> Scheduler:
+def for_engine(
+    engine: Engine, on_start: OnStart = lambda _check, _lag: None, gate: Gate | None = None
+) -> Scheduler:
     """The scheduler that keeps the engine's verdicts fresh, with the inventory's limits."""
     settings = engine.inventory.settings
 
@@ -131,4 +153,5 @@ def for_engine(engine: Engine, on_start: OnStart = lambda _check, _lag: None) ->
         changing=engine.changing,
         fastinter=settings.fastinter,
         on_start=on_start,
+        gate=gate,
     )

@@ -24,7 +24,6 @@ from lbhealth.serve.http import NO_STORE
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.verdicts import fresh
 from lbhealth.text.clean import quoted
-from lbhealth.verdict import CheckResult
 
 _RAW_TEXT_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
@@ -74,7 +73,7 @@ class AnswerBook:
         self.admin = admin
         self.answers: dict[str, Prebuilt] = {}
         self.served = ServedCounts()
-        engine.observers.append(self._on_probe)
+        engine.listeners.append(self._on_result)
         admin.listeners.append(self.rebuild)
 
     async def messages(self, node: str) -> Messages:
@@ -99,7 +98,7 @@ class AnswerBook:
         for node in self.engine.checks:
             self.rebuild(node)
 
-    def _on_probe(self, check: Check, _result: CheckResult, _kind: str) -> None:
+    def _on_result(self, check: Check) -> None:
         self.rebuild(check.node)
 
     def rebuild(self, node: str) -> None:

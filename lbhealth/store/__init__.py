@@ -1,5 +1,7 @@
 """Where the state that readers serve lives: admin state (drain/maint) and check verdicts.
 
-In-process today (memory, plus the admin state file); the room where a shared
-store goes, so that several lbhealth instances can serve as one.
+In memory, with the admin state file and the verdict file across restarts; and,
+with ``settings.store``, a shared store (Redis) through which several lbhealth
+instances act as one: probe side (``lease``, ``publish``), serve side (``follow``,
+``shared_admin``), and the link between them and Redis (``link``, ``health``).
 """

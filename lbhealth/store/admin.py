@@ -15,6 +15,14 @@ Readers (:meth:`AdminStore.get`) never touch the file: they read memory. Every
 process sharing the file follows it (:meth:`AdminStore.watch`), so a change
 made through any worker reaches all of them within :data:`STATE_FILE_POLL`
 seconds; the file's reads, writes, fsyncs and locks run in a thread.
+
+With a shared store (``settings.store``), the store holds the API-set entries
+instead (:attr:`AdminStore.remote`, :mod:`lbhealth.store.shared_admin`): a change is
+written there first (refused, with nothing changed, when the store does not
+answer), and changes made through other instances arrive pushed
+(:meth:`AdminStore.adopt`). The state file, when set, is then a copy of the last
+state known, written in the background: it is what a restart serves while the
+store is unreachable.
 """
 
 from __future__ import annotations
@@ -22,8 +30,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 from lbhealth.config import MAX_ADMIN_REASON, AdminState, ConfigError, Inventory
 from lbhealth.store.entries import MAX_OPERATOR, AdminEntry
@@ -37,6 +46,14 @@ STATE_FILE_POLL = 0.5
 Signature = tuple[int, int, int, int]
 
 
+class Remote(Protocol):
+    """Where API-set entries are written first when instances share a store."""
+
+    async def write(self, node: str, entry: AdminEntry | None) -> None:
+        """Record the node's entry (None: reset) for every instance; raise if not done."""
+        ...
+
+
 class AdminStore:
     """The administrative state of every node of an inventory."""
 
@@ -47,6 +64,10 @@ class AdminStore:
         self._changing = asyncio.Lock()
         #: Called with a node's name after each change (the prebuilt answers listen).
         self.listeners: list[Callable[[str], None]] = []
+        #: The shared store, when instances share one (None: this instance alone).
+        self.remote: Remote | None = None
+        self._mirroring: asyncio.Task[None] | None = None
+        self._mirror_due = False
         self.follow(inventory)
 
     def follow(self, inventory: Inventory, entries: dict[str, AdminEntry] | None = None) -> None:
@@ -65,7 +86,7 @@ class AdminStore:
             for node, spec in inventory.nodes.items()
         }
         seen = signature(path) if path else None
-        if path is None:
+        if path is None or self.remote is not None:  # memory mirrors the store
             loaded = self._api
         else:
             loaded = entries if entries is not None else read_state_file(path)
@@ -112,7 +133,7 @@ class AdminStore:
     async def refresh(self) -> list[str]:
         """Take changes other processes made to the state file; the nodes that changed."""
         path = self._path
-        if path is None:
+        if path is None or self.remote is not None:  # the store pushes changes instead
             return []
         async with self._changing:
             seen, entries = await asyncio.to_thread(self._read_if_changed, path)
@@ -189,19 +210,27 @@ class AdminStore:
             write_state_file(path, updated)
             return updated, signature(path)
 
+    def _with(self, node: str, entry: AdminEntry | None) -> dict[str, AdminEntry]:
+        updated = dict(self._api)
+        if entry is None:
+            updated.pop(node, None)
+        else:
+            updated[node] = entry
+        return updated
+
     async def _change(self, node: str, entry: AdminEntry | None, by: str | None = None) -> None:
         previous = self.get(node)
         async with self._changing:  # one change at a time, applied in the order written
             path = self._path
-            if path is None:
-                updated = dict(self._api)
-                if entry is None:
-                    updated.pop(node, None)
-                else:
-                    updated[node] = entry
+            if self.remote is not None:
+                await self.remote.write(node, entry)  # raises: nothing changed anywhere
+                self._apply(self._with(node, entry))
+                self._mirror_later()
+            elif path is None:
+                self._apply(self._with(node, entry))
             else:
                 updated, self._seen = await asyncio.to_thread(self._write_change, path, node, entry)
-            self._apply(updated)
+                self._apply(updated)
         current = self.get(node)
         log.info(
             "admin state %s: %s -> %s",
@@ -215,6 +244,56 @@ class AdminStore:
                 "reason": current.reason,
                 "by": entry.by if entry else by,
                 "source": current.source,
-                "persisted": self._path is not None,
+                "persisted": self._path is not None or self.remote is not None,
             },
         )
+
+    def adopt(self, entries: Mapping[str, AdminEntry | None], *, complete: bool) -> list[str]:
+        """Serve the shared store's API entries: all of them (``complete``), or these nodes'.
+
+        A None entry resets its node. Synchronous, so changes apply in the order
+        they arrive; the state file copy is written in the background.
+        """
+        updated = {} if complete else dict(self._api)
+        for node, entry in entries.items():
+            if entry is None:
+                updated.pop(node, None)
+            else:
+                updated[node] = entry
+        changed = self._apply(self._known(updated))
+        if changed:
+            log.info(
+                "admin states changed through the shared store: %s",
+                ", ".join(f"{n} {self.get(n).state}" for n in changed),
+                extra={"nodes": changed, "source": "store"},
+            )
+            self._mirror_later()
+        return changed
+
+    def _mirror_later(self) -> None:
+        """Copy the entries to the state file soon, in a thread, one write at a time."""
+        if self._path is None:
+            return
+        self._mirror_due = True
+        if self._mirroring is None or self._mirroring.done():
+            self._mirroring = asyncio.get_running_loop().create_task(self._mirror())
+
+    async def _mirror(self) -> None:
+        while self._mirror_due:
+            self._mirror_due = False
+            path, entries = self._path, dict(self._api)
+            if path is None:
+                return
+            try:
+                await asyncio.to_thread(self._write_all, path, entries)
+            except OSError as exc:
+                log.warning(
+                    "could not copy the shared admin states to the state file: %s",
+                    exc,
+                    extra={"state_file": str(path)},
+                )
+
+    @staticmethod
+    def _write_all(path: Path, entries: dict[str, AdminEntry]) -> None:
+        with locked(path):
+            write_state_file(path, entries)

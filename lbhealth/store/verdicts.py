@@ -3,6 +3,11 @@
 Everything that asks "may this verdict still be served?" asks here: the
 scheduler's ``max_age`` fail-safe, the on-demand cache and the prebuilt
 answers all use :meth:`Stored.expires` and :func:`fresh`, so they cannot disagree.
+
+Probe times are kept on the store's monotonic clock (immune to clock steps).
+Results that cross a process boundary (another instance's, through a shared
+store; the verdict file, across a restart) carry wall-clock time instead:
+:meth:`VerdictStore.to_wall` and :meth:`VerdictStore.from_wall` convert.
 """
 
 from __future__ import annotations
@@ -37,9 +42,25 @@ class Stored:
 class VerdictStore:
     """The latest result of every check that has run at least once (in this process)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self.clock = clock
+        self.wall_clock = wall_clock
         self._latest: dict[Key, Stored] = {}
+
+    def to_wall(self, at: float) -> float:
+        """The wall-clock time of store-clock time ``at``."""
+        return self.wall_clock() - (self.clock() - at)
+
+    def from_wall(self, wall: float) -> float:
+        """The store-clock time of wall-clock time ``wall``; never in the future.
+
+        A time ahead of this clock (another host's clock runs ahead) counts as now.
+        """
+        return self.clock() - max(0.0, self.wall_clock() - wall)
 
     def __contains__(self, key: object) -> bool:
         return key in self._latest
@@ -57,10 +78,11 @@ class VerdictStore:
             return None
         return stored.result
 
-    def record(self, key: Key, result: CheckResult) -> Stored | None:
-        """Keep ``result`` as the check's latest, probed now; the entry it replaces."""
+    def record(self, key: Key, result: CheckResult, at: float | None = None) -> Stored | None:
+        """Keep ``result`` as the check's latest, probed at ``at`` (default now); the entry
+        it replaces."""
         previous = self._latest.get(key)
-        self._latest[key] = Stored(result, self.clock())
+        self._latest[key] = Stored(result, self.clock() if at is None else at)
         return previous
 
     def forget(self, key: Key) -> None:

@@ -1,0 +1,232 @@
+"""Several instances as one, and restarts that never flip a node: the pieces, composed.
+
+:class:`Sharing` (with ``settings.store``) holds one store link and every piece
+over it: the probe side (:class:`lbhealth.core.sharing.ProbeSharing`: the
+scheduler's lease gate, the publishing observer), the serve side (the
+subscription whose results :meth:`lbhealth.core.engine.Engine.accept` takes, the
+shared admin state behind :class:`lbhealth.store.admin.AdminStore`), and the
+link's supervision. Started before probing, so a new instance serves the shared
+verdicts and admin state from its first answer; stopped after it, releasing its
+leases so another instance takes over at once.
+
+:class:`VerdictKeeper` keeps the verdict file (``settings.verdict_file``): read
+before probing, written in the background at most every :data:`KEEP_EVERY`
+seconds, and once more at stop.
+
+:func:`store_lines` is what ``/readyz?verbose`` says of the store, and
+:class:`StoreCollector` what ``/metrics`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from lbhealth.core.checks import Check
+from lbhealth.core.engine import Engine
+from lbhealth.core.sharing import KeyIndex, ProbeSharing
+from lbhealth.store.admin import AdminStore
+from lbhealth.store.follow import Subscription, snapshot
+from lbhealth.store.health import STATES
+from lbhealth.store.link import StoreLink, StoreUnavailable, instance_id
+from lbhealth.store.shared import ADMIN, RESULTS, SharedResult
+from lbhealth.store.shared_admin import SharedAdmin
+from lbhealth.store.verdict_file import read_verdict_file, write_verdict_file
+
+log = logging.getLogger("lbhealth.store")
+
+#: Least seconds between two writes of the verdict file.
+KEEP_EVERY = 1.0
+
+
+class Sharing:
+    """This instance's part in a group sharing one store."""
+
+    def __init__(self, engine: Engine, admin: AdminStore, url: str, probing: bool = True) -> None:
+        self.link = StoreLink(url)
+        self.probe = ProbeSharing(engine, self.link)
+        #: This process probes (inline), so it takes leases and publishes; with the probe
+        #: process, the child does both over its own link (:mod:`lbhealth.core.probe_process`).
+        self.probing = probing
+        self.index = self.probe.index
+        self.subscription = Subscription(self.link)
+        self.admin = SharedAdmin(self.link, admin)
+        #: Results of other instances served here.
+        self.accepted = 0
+        self.subscription.handle(RESULTS, self._on_result)
+        self.subscription.handle(ADMIN, self.admin.receive)
+        # Subscribe first, then reload: a change published meanwhile is not lost.
+        self.link.on_recovery(self.subscription.resubscribe)
+        self.link.on_recovery(self._load_verdicts)
+        self.link.on_recovery(self.admin.resync)
+        if probing:
+            engine.observers.append(self.probe.observe)
+        admin.remote = self.admin
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _accept(self, shared: SharedResult) -> None:
+        if self.index.accept(shared):
+            self.accepted += 1
+
+    def _on_result(self, payload: bytes) -> None:
+        try:
+            shared = SharedResult.decode(payload)
+        except ValueError as exc:
+            log.warning("ignoring a result from the store: %s", exc)
+            return
+        if shared.by != self.link.instance:
+            self._accept(shared)
+
+    async def _load_verdicts(self) -> None:
+        for shared in await snapshot(self.link, self.index.all()):
+            self._accept(shared)
+
+    def reloaded(self) -> None:
+        """After a reload: nodes and checks new to this instance take their shared state."""
+        if self.link.health.sharing:
+            running = [task for task in self._tasks if not task.done()]
+            self._tasks = [*running, asyncio.create_task(self._reload_shared())]
+
+    async def _reload_shared(self) -> None:
+        with contextlib.suppress(StoreUnavailable):
+            await self.admin.resync()
+            await self._load_verdicts()
+
+    async def start(self) -> None:
+        """Connect and sync once (bounded by the calls' timeouts), then keep at it."""
+        await self.link.recover()
+        self._tasks = [asyncio.create_task(self.link.supervise())]
+        if self.probing:
+            self._tasks.append(asyncio.create_task(self.probe.run()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.probing and self.link.health.sharing:
+            await self.probe.release()
+        await self.subscription.aclose()
+        await self.link.aclose()
+
+
+class VerdictKeeper:
+    """The verdict file: the engine's results across restarts (when a path is set)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.index = KeyIndex(engine)
+        self._by = instance_id()
+        self._due = False
+        engine.listeners.append(self._on_result)
+
+    def _on_result(self, _check: Check) -> None:
+        self._due = True
+
+    async def load(self) -> int:
+        """Serve the file's results that are still fresh; how many were taken."""
+        path = self.engine.inventory.settings.verdict_file
+        if path is None:
+            return 0
+        try:
+            kept = await asyncio.to_thread(read_verdict_file, path)
+        except ValueError as exc:
+            log.warning("verdict file ignored: %s", exc, extra={"verdict_file": str(path)})
+            return 0
+        taken = sum(self.index.accept(shared) for shared in kept)
+        log.info(
+            "%d of %d verdicts taken from the verdict file",
+            taken,
+            len(kept),
+            extra={"verdict_file": str(path), "taken": taken},
+        )
+        return taken
+
+    def _results(self) -> Iterator[SharedResult]:
+        verdicts = self.engine.verdicts
+        for checks in self.engine.checks.values():
+            for check in checks:
+                stored = verdicts.get(check.key)
+                if stored is not None:
+                    at = verdicts.to_wall(stored.probed_at)
+                    yield SharedResult(self.index.key(check), stored.result, at, self._by)
+
+    async def save(self) -> None:
+        """Write the file now (in a thread) if a result changed since the last write."""
+        path = self.engine.inventory.settings.verdict_file
+        if path is None or not self._due:
+            return
+        self._due = False
+        try:
+            await asyncio.to_thread(write_verdict_file, path, list(self._results()))
+        except OSError as exc:
+            log.warning(
+                "could not write the verdict file: %s", exc, extra={"verdict_file": str(path)}
+            )
+
+    async def run(self, every: float = KEEP_EVERY) -> None:
+        """Until cancelled: write the file when results changed, at most every ``every`` s."""
+        while True:
+            await asyncio.sleep(every)
+            await self.save()
+
+
+def store_lines(sharing: Sharing | None) -> list[str]:
+    """What ``/readyz?verbose`` says of the store. Never a failure: without the store each
+    instance still probes and serves, so it stays ready (a Service keeps it)."""
+    if sharing is None:
+        return ["[+]store ok: none set; this instance probes and serves alone"]
+    link, health = sharing.link, sharing.link.health
+    line = f"[+]store {health.state} for {health.age():.0f}s: {health.shown}"
+    if health.state == "connected":
+        held = len(sharing.probe.leases.held)
+        return [f"{line}; probes shared, {held} lease(s) held by {link.instance}"]
+    if health.state == "unreachable":
+        why = health.last_error
+        return [f"{line} ({why}); probing alone, serving the last admin state known"]
+    return [f"{line}; probing alone until in sync"]
+
+
+class StoreCollector(Collector):
+    """The store link's state and counters, read at scrape time."""
+
+    def __init__(self, sharing: Sharing) -> None:
+        self.sharing = sharing
+
+    def collect(self) -> Iterator[Metric]:
+        sharing = self.sharing
+        health = sharing.link.health
+        state = GaugeMetricFamily(
+            "lbhealth_store_state",
+            "1 for the store link's current state (connected, unreachable, recovering)",
+            labels=["state"],
+        )
+        transitions = CounterMetricFamily(
+            "lbhealth_store_transitions",
+            "Store link state changes, by the state entered",
+            labels=["to"],
+        )
+        for name in STATES:
+            state.add_metric([name], int(health.state == name))
+            transitions.add_metric([name], health.transitions[name])
+        yield state
+        yield transitions
+        yield GaugeMetricFamily(
+            "lbhealth_store_leases_held",
+            "Checks this instance probes for all (leases held)",
+            value=len(sharing.probe.leases.held),
+        )
+        publisher = sharing.probe.publisher
+        results = CounterMetricFamily(
+            "lbhealth_store_results",
+            "Results sent to the store, dropped (store not connected), taken from others",
+            labels=["outcome"],
+        )
+        results.add_metric(["sent"], publisher.sent)
+        results.add_metric(["dropped"], publisher.dropped)
+        results.add_metric(["accepted"], sharing.accepted)
+        yield results
