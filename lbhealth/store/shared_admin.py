@@ -20,12 +20,10 @@ import json
 import logging
 from collections.abc import Mapping
 
-from lbhealth.config import MAX_ADMIN_REASON
 from lbhealth.store.admin import AdminStore
-from lbhealth.store.entries import ADMIN_STATES, MAX_OPERATOR, AdminEntry
+from lbhealth.store.entries import AdminEntry, decode_entry, encode_entry
 from lbhealth.store.link import StoreLink
 from lbhealth.store.shared import ADMIN
-from lbhealth.text.clean import clean_reason
 
 log = logging.getLogger("lbhealth.store")
 
@@ -44,24 +42,6 @@ end
 redis.call('PUBLISH', KEYS[1], '{"version":' .. version .. ',"nodes":' .. ARGV[1] .. '}')
 return version
 """
-
-
-def encode_entry(entry: AdminEntry) -> dict[str, object]:
-    return {"state": entry.state, "reason": entry.reason, "by": entry.by, "at": entry.at}
-
-
-def decode_entry(raw: object) -> AdminEntry:
-    """An entry read from the store, checked like any input; ValueError if it is none."""
-    if not isinstance(raw, Mapping) or raw.get("state") not in ADMIN_STATES:
-        raise ValueError("expected {state: enabled|drain|maint, ...}")
-    at = raw.get("at")
-    return AdminEntry(
-        state=raw["state"],
-        reason=clean_reason(str(raw.get("reason") or ""), MAX_ADMIN_REASON),
-        source="api",
-        by=clean_reason(str(raw.get("by") or "unknown"), MAX_OPERATOR),
-        at=float(at) if isinstance(at, int | float) and not isinstance(at, bool) else None,
-    )
 
 
 class SharedAdmin:
@@ -92,8 +72,10 @@ class SharedAdmin:
             data = json.loads(payload)
             version = int(data["version"])
             nodes = data["nodes"]
+            repairs: list[str] = []
             changes = {
-                str(n): None if raw is None else decode_entry(raw) for n, raw in nodes.items()
+                str(n): None if raw is None else decode_entry(raw, f"admin.{n}", repairs)
+                for n, raw in nodes.items()
             }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             log.warning("ignoring an admin change from the store: %s", exc)
@@ -120,9 +102,10 @@ class SharedAdmin:
         fields = {k.decode() if isinstance(k, bytes) else str(k): v for k, v in raw.items()}
         version = int(fields.pop(VERSION, b"0"))
         entries: dict[str, AdminEntry | None] = {}
+        repairs: list[str] = []
         for node, value in fields.items():
             try:
-                entries[node] = decode_entry(json.loads(value))
+                entries[node] = decode_entry(json.loads(value), node, repairs)
             except ValueError as exc:
                 log.warning("ignoring the shared admin state of %s: %s", node, exc)
         self.version = version

@@ -16,14 +16,13 @@ import contextlib
 import fcntl
 import json
 import logging
-import math
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from lbhealth.config import MAX_ADMIN_REASON, NODE_NAME, ConfigError
-from lbhealth.store.entries import ADMIN_STATES, MAX_OPERATOR, AdminEntry
+from lbhealth.config import NODE_NAME, ConfigError
+from lbhealth.store.entries import AdminEntry, decode_entry, encode_entry
 from lbhealth.text.clean import clean_reason
 
 log = logging.getLogger("lbhealth.admin")
@@ -34,50 +33,8 @@ _FILE_VERSION = 1
 #: Anything larger is refused before it is parsed, so no file can make the service
 #: parse, hold or serve megabytes.
 MAX_STATE_FILE = 1024 * 1024
-#: Latest time accepted in ``at`` (year 9999): later ones cannot be formatted.
-_LATEST = 253_402_300_799.0
 #: Repairs named in the warning; the rest are counted.
 _SHOWN_REPAIRS = 10
-
-
-def _text(raw: object, limit: int, field: str, repairs: list[str]) -> str:
-    """A text field of an entry as one clean line of at most ``limit``; other types are dropped."""
-    if raw is None:
-        return ""
-    if not isinstance(raw, str):
-        repairs.append(f"{field}: {type(raw).__name__} is not text; dropped")
-        return ""
-    shown = clean_reason(raw, limit)
-    if len(raw) > limit:
-        repairs.append(f"{field}: {len(raw)} characters; cut to {limit}")
-    elif shown != raw:
-        repairs.append(f"{field}: not one printable line; cleaned")
-    return shown
-
-
-def _time(raw: object, field: str, repairs: list[str]) -> float | None:
-    """Seconds since the epoch, or None: NaN, infinities, negatives and non-numbers are dropped."""
-    if raw is None:
-        return None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        at = float(raw)
-        if math.isfinite(at) and 0 <= at <= _LATEST:
-            return at
-    repairs.append(f"{field}: {clean_reason(str(raw), 40)!r} is not a time; dropped")
-    return None
-
-
-def _entry_from_file(node: str, raw: object, path: Path, repairs: list[str]) -> AdminEntry:
-    if not isinstance(raw, dict) or raw.get("state") not in ADMIN_STATES:
-        raise ConfigError([f"{path}: nodes.{node}: expected {{state: enabled|drain|maint, ...}}"])
-    where = f"nodes.{node}"
-    return AdminEntry(
-        state=raw["state"],
-        reason=_text(raw.get("reason"), MAX_ADMIN_REASON, f"{where}.reason", repairs),
-        source="api",
-        by=_text(raw.get("by"), MAX_OPERATOR, f"{where}.by", repairs) or "unknown",
-        at=_time(raw.get("at"), f"{where}.at", repairs),
-    )
 
 
 def _load(path: Path) -> object:
@@ -117,7 +74,10 @@ def read_state_file(path: Path) -> dict[str, AdminEntry]:
     named = {node: raw for node, raw in nodes.items() if NODE_NAME.match(node)}
     if len(named) < len(nodes):
         repairs.append(f"{len(nodes) - len(named)} entries with invalid node names skipped")
-    entries = {node: _entry_from_file(node, raw, path, repairs) for node, raw in named.items()}
+    try:
+        entries = {node: decode_entry(raw, f"nodes.{node}", repairs) for node, raw in named.items()}
+    except ValueError as exc:
+        raise ConfigError([f"{path}: {exc}"]) from None
     if repairs:
         more = len(repairs) - _SHOWN_REPAIRS
         shown = repairs[:_SHOWN_REPAIRS] + ([f"{more} more"] if more > 0 else [])
@@ -133,10 +93,7 @@ def write_state_file(path: Path, entries: dict[str, AdminEntry]) -> None:
     """Replace the state file atomically, durably (fsync of file and directory)."""
     payload = {
         "version": _FILE_VERSION,
-        "nodes": {
-            node: {"state": e.state, "reason": e.reason, "by": e.by, "at": e.at}
-            for node, e in sorted(entries.items())
-        },
+        "nodes": {node: encode_entry(entry) for node, entry in sorted(entries.items())},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
