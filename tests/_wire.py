@@ -23,6 +23,19 @@ def raw_request(port: int, request: bytes, timeout: float = 10) -> bytes:
         return read_all(sock)
 
 
+def agent_ask(port: int, send: bytes) -> bytes:
+    """What HAProxy's agent-check does: connect, send the agent-send string, read until close.
+
+    A reset while sending (closed on us with the request unread) is an empty answer.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        try:
+            sock.sendall(send)
+        except ConnectionResetError:
+            return b""
+        return read_all(sock)
+
+
 def status_of(answer: bytes) -> int:
     """The status code of a raw HTTP answer, 0 when it is not one."""
     return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.") else 0

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from lbhealth.demo.simserver import Page, SimServer, TcpListener
+from tests._cluster import SimCluster
 from tests._redis import RedisServer
 from tests._servers import BackgroundLoop, Running, require_tool, start_lbhealth
 
@@ -44,6 +45,14 @@ def tcp_listener(bg: BackgroundLoop) -> Iterator[TcpListener]:
     listener = bg.run(TcpListener().start())
     yield listener
     bg.run(listener.stop())
+
+
+@pytest.fixture
+def cluster(bg: BackgroundLoop, sim: Callable[..., SimServer]) -> Iterator[SimCluster]:
+    """The simulated EIM/WIM cluster of ``tests/_cluster.py``, every node UP."""
+    started = SimCluster.start(bg, sim)
+    yield started
+    started.stop(bg)
 
 
 @pytest.fixture

@@ -351,6 +351,9 @@ def test_one_log_line_per_verdict_change_and_none_per_cached_request(
     caplog.set_level(logging.INFO)
     backend = sim({"/": IIS_APPPOOL_STOPPED})
     lb = lbhealth_server(config({"web1": backend.url()}, interval=60))  # returns once probed
+    # The result is stored, then its change logged, in one turn of the serving loop: an answer
+    # from that loop comes after both (the stored result alone may be seen before the log line).
+    wait_ready(lb.url)
     changes = [r for r in caplog.records if r.name == "lbhealth.engine"]
     assert len(changes) == 1
     line = json.loads(JsonFormatter().format(changes[0]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -13,22 +12,10 @@ from lbhealth.demo.simserver import SimServer
 from tests._admin import ADMIN, set_state
 from tests._inventory import inventory, jboss_node
 from tests._servers import Running, free_port
+from tests._wire import agent_ask
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]
-
-
-def agent_ask(port: int, send: bytes) -> bytes:
-    """What HAProxy does: connect, send the agent-send string, read until close."""
-    chunks = []
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        try:
-            sock.sendall(send)
-            while chunk := sock.recv(1024):
-                chunks.append(chunk)
-        except ConnectionResetError:  # closed on us with our request unread
-            pass
-    return b"".join(chunks)
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,10 @@ import shlex
 import signal
 import socket
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -99,16 +101,27 @@ def test_probe_bad_option_exits_2() -> None:
     assert "--expect: '(' is not a valid regular expression" in result.stderr
 
 
-def test_serve_runs_the_inventory(sim: Sim, tmp_path: Path) -> None:
-    backend = sim({"/": JBOSS_WELCOME})
-    config = write(tmp_path / "inventory.yaml", inventory({"app1": node("jboss", backend.url())}))
+@contextmanager
+def served(
+    tmp_path: Path, nodes: dict[str, Any]
+) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """``lbhealth serve`` on an inventory of ``nodes``, once each check was probed.
+
+    Yields its URL, its process and the file its output goes to; SIGTERM at the end.
+    """
+    config = write(tmp_path / "inventory.yaml", inventory(nodes))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
-    with running(
-        lbhealth_command("serve", "--config", str(config), "--port", str(port)), log
-    ) as proc:
+    command = lbhealth_command("serve", "--config", str(config), "--port", str(port))
+    with running(command, log) as proc:
         wait_ready(base, process=proc)  # probed once: not "not probed yet"
+        yield base, proc, log
+
+
+def test_serve_runs_the_inventory(sim: Sim, tmp_path: Path) -> None:
+    backend = sim({"/": JBOSS_WELCOME})
+    with served(tmp_path, {"app1": node("jboss", backend.url())}) as (base, proc, log):
         response = httpx.get(f"{base}/health/app1")
         assert (response.status_code, response.text) == (200, "UP\n")
     # uvicorn shuts down gracefully, then re-raises the signal it caught.
@@ -178,14 +191,7 @@ def test_demo_says_how_to_turn_the_admin_api_on() -> None:
 def test_serve_logs_one_plain_json_object_per_line(sim: Sim, tmp_path: Path) -> None:
     """uvicorn's own lines too: no ``color_message`` copy full of ANSI codes."""
     backend = sim({"/": IIS_APPPOOL_STOPPED})
-    config = write(tmp_path / "inventory.yaml", inventory({"node1": node("iis", backend.url())}))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "serve.log"
-    with running(
-        lbhealth_command("serve", "--config", str(config), "--port", str(port)), log
-    ) as proc:
-        wait_ready(base, process=proc)
+    with served(tmp_path, {"node1": node("iis", backend.url())}) as (base, _, log):
         assert httpx.get(f"{base}/health/node1").status_code == 503
     err = log.read_text()
     lines = [json.loads(line) for line in err.splitlines()]

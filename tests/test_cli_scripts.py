@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests._lb import TOKEN, inventory
 
 from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
+from tests._admin import ADMIN, TOKEN
+from tests._inventory import inventory, node
+from tests._process import lbhealth
 from tests._servers import Running, free_port
-from tests.test_cli import lbhealth
 
 Sim = Callable[..., SimServer]
 Serve = Callable[..., Running]
@@ -50,9 +51,9 @@ def test_check_config_json_summary() -> None:
     assert json.loads(result.stdout) == {
         "ok": True,
         "source": "examples/inventory.yaml",
-        "nodes": 5,
-        "checks": 7,
-        "roles": ["application", "database", "file", "services", "web"],
+        "nodes": 8,
+        "checks": 11,
+        "roles": ["application", "database", "file", "messaging", "services", "web"],
     }
 
 
@@ -135,11 +136,8 @@ def test_unreachable_service_exits_3() -> None:
 
 def test_status_json_honours_lbhealth_url(sim: Sim, lbhealth_server: Serve) -> None:
     up, down = sim({"/": IIS_WELCOME}), sim({"/": IIS_APPPOOL_STOPPED})
-    nodes = {
-        "web1": {"role": "web", "checks": [{"kind": "iis", "url": up.url()}]},
-        "web2": {"role": "web", "checks": [{"kind": "iis", "url": down.url()}]},
-    }
-    lb = lbhealth_server(inventory(nodes, min_up={"web": 2}))
+    nodes = {"web1": node("iis", up.url(), "web"), "web2": node("iis", down.url(), "web")}
+    lb = lbhealth_server(inventory(nodes, **ADMIN, min_up={"web": 2}))
     result = lbhealth("status", "--format", "json", env={"LBHEALTH_URL": lb.url})
     assert result.returncode == 1, result.stderr  # DOWN: 1 of the 2 web nodes needed
     view = json.loads(result.stdout)

@@ -18,8 +18,10 @@ import pytest
 from lbhealth.app.server import MAX_REQUEST_BODY, MAX_REQUEST_HEAD
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
+from tests._inventory import same_kind
 from tests._poll import wait_until
 from tests._servers import Running
+from tests._wire import read_all
 
 Sim = Callable[..., SimServer]
 Serve = Callable[..., Running]
@@ -33,24 +35,12 @@ POLL = b"GET /health/web1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
 def served(sim: Sim, lbhealth_server: Serve, **settings: Any) -> Running:
     backend = sim({"/": IIS_WELCOME})
-    nodes = {"web1": {"checks": [{"kind": "iis", "url": backend.url()}]}}
-    return lbhealth_server({"settings": {"cache_ttl": 60, **settings}, "nodes": nodes})
+    return lbhealth_server(same_kind("iis", {"web1": backend.url()}, cache_ttl=60, **settings))
 
 
 def connect(port: int, source: str, stack: ExitStack, timeout: float = 10) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout, source_address=(source, 0))
     return stack.enter_context(sock)
-
-
-def read_all(sock: socket.socket) -> bytes:
-    """Everything until the server closes (a reset after the answer counts as a close)."""
-    chunks = []
-    try:
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    except ConnectionResetError:
-        pass
-    return b"".join(chunks)
 
 
 def poll(port: int, source: str = MONITOR) -> bytes:

@@ -11,9 +11,7 @@ import os
 import pty
 import re
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -26,71 +24,20 @@ from lbhealth.demo.cluster import (
     JSP_STACK_TRACE,
     RMI_EAAS_DEAD,
 )
-from lbhealth.demo.simserver import Page, SimServer, TcpListener
-from tests._cases import own_page
+from lbhealth.demo.simserver import Page, SimServer
 from tests._chromium import HEADLESS
+from tests._cluster import HOSTILE_JSP, SimCluster
 from tests._documented import ICM_JSP as ICM_PATH
 from tests._documented import LOGIN_JSP as JSP_PATH
 from tests._documented import RMI_JSP as RMI_PATH
 from tests._inventory import inventory, node
 from tests._poll import wait_until
 from tests._process import ROOT as ROOT_DIR
-from tests._servers import BackgroundLoop, Running, free_port, require_tool
+from tests._process import lbhealth_command
+from tests._servers import Running, free_port, require_tool
 
 Serve = Callable[[dict[str, Any]], Running]
 ARTIFACTS = ROOT_DIR / "test-artifacts"
-HOSTILE_JSP = Page(
-    200,
-    [("Content-Type", "text/html")],
-    b"<html><pre>java.lang.IllegalStateException: <b>&lt;script&gt;alert(1)&lt;/script&gt;</b>"
-    b"\n\tat a.b(C.java:1)</pre></html>",
-)
-
-
-@dataclass
-class SimCluster:
-    servers: dict[str, SimServer]
-    listeners: dict[str, TcpListener]
-
-    def inventory(self, **settings: Any) -> dict[str, Any]:
-        def hosts(*names: str) -> list[dict[str, Any]]:
-            return [{"host": "127.0.0.1", "name": n, "port": self.servers[n].port} for n in names]
-
-        def tcp(name: str) -> list[dict[str, Any]]:
-            return [{"host": "127.0.0.1", "name": name, "port": self.listeners[name].port}]
-
-        return {
-            "preset": "eim-wim",
-            "settings": {"cache_ttl": "100ms", "timeout": 2, **settings},
-            "cluster": {
-                "database": tcp("db1"),
-                "file": tcp("file1"),
-                "messaging": hosts("msg1"),
-                "services": ["svc1.example.com"],  # its JSPs are fetched through web1
-                "application": {
-                    "hosts": hosts("app1", "app2"),
-                    "checks": {"jsp": {"expect": "Login"}},
-                },
-                "web": hosts("web1", "web2"),
-            },
-        }
-
-
-@pytest.fixture
-def cluster(bg: BackgroundLoop, sim: Callable[..., SimServer]) -> Iterator[SimCluster]:
-    rmi, icm = (
-        own_page("rmi-objects-uppercase-and-entities"),
-        own_page("icm-connections-both-connected-no-header"),
-    )
-    servers = {
-        "web1": sim({"/": IIS_WELCOME, RMI_PATH: rmi, ICM_PATH: icm}),
-        "web2": sim({"/": IIS_WELCOME}),
-        **{n: sim({"/": JBOSS_WELCOME, JSP_PATH: JSP_LOGIN}) for n in ("app1", "app2", "msg1")},
-    }
-    listeners = {name: bg.run(TcpListener().start()) for name in ("db1", "file1")}
-    yield SimCluster(servers, listeners)
-    for listener in listeners.values():
-        bg.run(listener.stop())
 
 
 def test_preset_cluster_probes_the_derived_checks(
@@ -293,7 +240,7 @@ def lbhealth_status(
     *args: str, env: dict[str, str] | None = None, tty: bool = False
 ) -> tuple[int, str]:
     """Run ``lbhealth status`` with stdout a pipe, or a real pseudo-terminal."""
-    command = [sys.executable, "-m", "lbhealth", "status", *args]
+    command = lbhealth_command("status", *args)
     inherited = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     environment = {**inherited, **(env or {})}
     if not tty:

@@ -51,9 +51,16 @@ NOT_RUN = {
     "kubectl": "needs a cluster; tests/test_helm.py serves a rendered pod's probes",
     "tmsh": "an F5 command; tests/test_f5.py applies these monitor strings",
     "kill": "signals the server started just before it: test_reload_by_pid_file_example",
+    "openapi-python-client": "writes a client package; tests/test_openapi.py generates one from"
+    " a live lbhealth's schema and calls it",
 }
-#: ``lbhealth`` subcommands that keep running: the examples run against one.
-LONG_RUNNING = {"serve", "demo"}
+#: ``lbhealth`` subcommands that the ``sh`` examples do not run, and why.
+NOT_RUN_SUBCOMMANDS = {
+    "serve": "keeps running; these examples run against a served inventory",
+    "demo": "keeps running; these examples run against a served inventory",
+    "completion": "installs into the shell's system directories; tests/test_cli_scripts.py"
+    " loads the generated scripts into bash",
+}
 
 
 @dataclass
@@ -224,8 +231,8 @@ def not_run_because(command: str) -> str | None:
     words = shlex.split(command, comments=True)
     if words[0] in NOT_RUN:
         return NOT_RUN[words[0]]
-    if words[0].endswith("lbhealth") and words[1] in LONG_RUNNING:
-        return "keeps running; these examples run against a served inventory"
+    if words[0].endswith("lbhealth") and words[1] in NOT_RUN_SUBCOMMANDS:
+        return NOT_RUN_SUBCOMMANDS[words[1]]
     if words[0] == "export" and words[1].endswith("=..."):
         return "a placeholder; the examples run with LBHEALTH_ADMIN_TOKEN set"
     return None
@@ -279,8 +286,11 @@ def test_the_example_runs_with_nodes_up(live: Live) -> None:
     }
 
 
-def test_systemd_unit_example_runs_serve_and_reloads_with_sighup() -> None:
-    (unit,) = blocks("ini")
+SERVICE_UNITS = [block for block in blocks("ini") if "[Service]" in block.text]
+
+
+@pytest.mark.parametrize("unit", SERVICE_UNITS, ids=_ids(SERVICE_UNITS))
+def test_systemd_unit_example_runs_serve_and_reloads_with_sighup(unit: Block) -> None:
     service = configparser.ConfigParser(interpolation=None)
     service.optionxform = str  # type: ignore[assignment,method-assign]
     service.read_string(unit.text)

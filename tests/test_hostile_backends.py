@@ -15,14 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
-from tests._lb import AUTH, inventory
 
 from lbhealth.app.logs import JsonFormatter
 from lbhealth.demo.simserver import Page, SimServer
 from lbhealth.interpret.states import MAX_FIELD
+from tests._admin import ADMIN, AUTH
+from tests._inventory import inventory, node
+from tests._process import lbhealth
 from tests._servers import Running, free_port
-from tests.test_agent import agent_ask
-from tests.test_cli import lbhealth
+from tests._wire import agent_ask
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]
@@ -49,7 +50,7 @@ def error_page(title: str, body: str = "", status: int = 500) -> Page:
 
 
 def web_node(server: SimServer, **check: Any) -> dict[str, Any]:
-    return {"role": "web", "checks": [{"kind": "iis", "url": server.url("/"), **check}]}
+    return node("iis", server.url("/"), "web", **check)
 
 
 def everything_shown(lb: Running, logged: pytest.LogCaptureFixture) -> str:
@@ -71,7 +72,7 @@ def test_no_output_carries_the_state_token(
     sim: Sim, lbhealth_server: Serve, logged: pytest.LogCaptureFixture
 ) -> None:
     backend = sim({"/": error_page("X-LBHealth-State: up", "<p>x-lbhealth-state: UP</p>")})
-    lb = lbhealth_server(inventory({"web1": web_node(backend)}))
+    lb = lbhealth_server(inventory({"web1": web_node(backend)}, **ADMIN))
     shown = everything_shown(lb, logged)
     assert "lbhealth-state" not in shown.lower()
     assert "lbhealth_state: up" in shown.lower()  # the backend's text is shown, defused
@@ -85,7 +86,7 @@ def test_no_output_carries_terminal_or_bidi_controls(
 ) -> None:
     port = free_port()
     backend = sim({"/": error_page(CONTROLS, f"<pre>{CONTROLS}</pre>")})
-    lb = lbhealth_server(inventory({"web1": web_node(backend)}, agent_port=port))
+    lb = lbhealth_server(inventory({"web1": web_node(backend)}, **ADMIN, agent_port=port))
     shown = everything_shown(lb, logged) + agent_ask(port, b"web1\n").decode()
     # Neither raw nor as the JSON escapes of the views and the log lines.
     assert not any(c in shown or json.dumps(c)[1:-1] in shown for c in "\u009b\u202e\u2066\u2028")
@@ -95,8 +96,7 @@ def test_no_output_carries_terminal_or_bidi_controls(
 def test_an_operator_name_with_controls_is_cleaned_where_it_is_read(
     lbhealth_server: Serve, logged: pytest.LogCaptureFixture
 ) -> None:
-    db = {"role": "database", "checks": [{"kind": "tcp", "address": "127.0.0.1:1"}]}
-    lb = lbhealth_server(inventory({"db1": db}))
+    lb = lbhealth_server(inventory({"db1": node("tcp", "127.0.0.1:1", "database")}, **ADMIN))
     user = b"al\x9b2J ice\x9b31m"  # 8-bit CSI bytes, read as U+009B (latin-1)
     changed = httpx.put(
         f"{lb.url}/admin/nodes/db1/state",
@@ -122,7 +122,7 @@ def test_an_echoed_cookie_is_never_shown(
 ) -> None:
     backend = sim({"/": error_page(f"Session {echo} expired", f"<p>cookie {echo}</p>")})
     cookie = {"headers": {"Cookie": f"JSESSIONID={SESSION}; lang=de-CH"}}
-    lb = lbhealth_server(inventory({"web1": web_node(backend, **cookie)}))
+    lb = lbhealth_server(inventory({"web1": web_node(backend, **cookie)}, **ADMIN))
     status = lbhealth("status", "--url", lb.url)
     shown = everything_shown(lb, logged) + status.stdout
     assert "Session " in shown  # the page was read and quoted
@@ -136,7 +136,9 @@ def test_a_title_cut_leaks_no_head_of_an_echoed_secret(sim: Sim, lbhealth_server
     # 294 characters before the secret, mostly whitespace: a cut at 300 before collapsing
     # whitespace would keep "S3cr3t" and lose the rest, so redaction could not know it.
     backend = sim({"/": error_page("Denied" + "\n" * 288 + SECRET + " for GET /")})
-    lb = lbhealth_server(inventory({"web1": web_node(backend, headers={"X-Api-Key": SECRET})}))
+    lb = lbhealth_server(
+        inventory({"web1": web_node(backend, headers={"X-Api-Key": SECRET})}, **ADMIN)
+    )
     answer = httpx.get(f"{lb.url}/health/web1?format=json", timeout=10).json()
     assert answer["reason"].startswith("iis: HTTP 500, expected 2xx/3xx: Denied")
     assert "S3cr" not in json.dumps(answer)
@@ -148,14 +150,13 @@ def listing(rows: str) -> Page:
 
 
 def svc_node(server: SimServer) -> dict[str, Any]:
-    check = {"kind": "rmi-objects", "url": server.url("/")}
-    return {"role": "services", "checks": [check]}
+    return node("rmi-objects", server.url("/"), "services")
 
 
 def test_a_huge_description_cell_is_bounded(sim: Sim, lbhealth_server: Serve) -> None:
     huge = "routing engine " * 60_000  # 900 KB in one cell
     row = f"<tr><td>DX</td><td>Remote Object is Alive</td><td>{huge}</td></tr>"
-    lb = lbhealth_server(inventory({"svc1": svc_node(sim({"/": listing(row)}))}))
+    lb = lbhealth_server(inventory({"svc1": svc_node(sim({"/": listing(row)}))}, **ADMIN))
     nodes = httpx.get(f"{lb.url}/nodes", timeout=10)
     [process] = nodes.json()["nodes"][0]["checks"][0]["details"]["processes"]
     assert process["name"] == "DX" and process["alive"] is True
@@ -171,7 +172,7 @@ def test_listing_states_are_shown_without_the_pages_quotes(
         '<tr><td>DX</td><td>"Remote Object is Alive"</td><td></td></tr>'
         "<tr><td>EAAS</td><td>\u201cRemote Object is Not Alive\u201d</td><td></td></tr>"
     )
-    lb = lbhealth_server(inventory({"svc1": svc_node(sim({"/": listing(rows)}))}))
+    lb = lbhealth_server(inventory({"svc1": svc_node(sim({"/": listing(rows)}))}, **ADMIN))
     view = httpx.get(f"{lb.url}/health/svc1?format=json", timeout=10).json()
     states = [p["state"] for p in view["checks"][0]["details"]["processes"]]
     assert states == ["Remote Object is Alive", "Remote Object is Not Alive"]

@@ -21,12 +21,13 @@ from typing import Any
 import httpx
 import pytest
 from openapi_spec_validator import validate
-from tests._lb import TOKEN, inventory
 
 from lbhealth.app.docs import ASSETS
 from lbhealth.demo.cluster import IIS_WELCOME, JBOSS_WELCOME, JSP_PATH, JSP_STACK_TRACE
 from lbhealth.demo.simserver import SimServer
+from tests._admin import ADMIN, TOKEN
 from tests._chromium import chromium_page
+from tests._inventory import check, inventory, node
 from tests._servers import Running, require_tool
 
 Sim = Callable[..., SimServer]
@@ -39,16 +40,13 @@ def live(sim: Sim, lbhealth_server: Serve) -> Running:
     """web1 UP; app1 DOWN (a JSP stack trace), so the application role and the cluster are DOWN."""
     web, app = sim({"/": IIS_WELCOME}), sim({"/": JBOSS_WELCOME, JSP_PATH: JSP_STACK_TRACE})
     nodes = {
-        "web1": {"role": "web", "checks": [{"kind": "iis", "url": web.url()}]},
+        "web1": node("iis", web.url(), "web"),
         "app1": {
             "role": "application",
-            "checks": [
-                {"kind": "jboss", "url": app.url()},
-                {"kind": "jsp", "url": app.url(JSP_PATH)},
-            ],
+            "checks": [check("jboss", app.url()), check("jsp", app.url(JSP_PATH))],
         },
     }
-    return lbhealth_server(inventory(nodes, interval=60))
+    return lbhealth_server(inventory(nodes, **{**ADMIN, "interval": 60}))
 
 
 @pytest.fixture

@@ -13,15 +13,12 @@ import logging
 import os
 import random
 import signal
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from lbhealth.config import parse_inventory
 from lbhealth.core import checks as checks_module
@@ -31,15 +28,18 @@ from lbhealth.core.limits import ProbeLimits
 from lbhealth.core.scheduler import Scheduler
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
+from tests._inventory import same_kind, write
 from tests._poll import wait_ready, wait_until
+from tests._process import lbhealth_command, running
 from tests._servers import Running, free_port
 
 Sim = Callable[..., SimServer]
 Serve = Callable[..., Running]
 
 
-def inventory(url: str, **settings: Any) -> dict[str, Any]:
-    return {"settings": settings, "nodes": {"web1": {"checks": [{"kind": "iis", "url": url}]}}}
+def web1_inventory(url: str, **settings: Any) -> dict[str, Any]:
+    """One node, web1, checked by its IIS page at ``url``."""
+    return same_kind("iis", {"web1": url}, **settings)
 
 
 def verbose_readyz(url: str) -> str:
@@ -59,7 +59,7 @@ def test_pages_are_read_in_the_probe_process_never_in_the_serving_one(
 
     monkeypatch.setattr(checks_module, "interpret", spy)  # this process only
     backend = sim({"/": IIS_WELCOME})
-    lb = lbhealth_server(inventory(backend.url(), interval=0.2, probe_process=in_child))
+    lb = lbhealth_server(web1_inventory(backend.url(), interval=0.2, probe_process=in_child))
     wait_until(lambda: backend.hits["/"], lambda hits: hits >= 3)
     assert httpx.get(f"{lb.url}/health/web1").text == "UP\n"
     # In the child the spy never runs; the control shows it would have seen every read.
@@ -71,7 +71,7 @@ def test_a_killed_probe_process_is_restarted_and_probing_goes_on(
     sim: Sim, lbhealth_server: Serve
 ) -> None:
     backend = sim({"/": IIS_WELCOME})
-    lb = lbhealth_server(inventory(backend.url(), interval=0.2))
+    lb = lbhealth_server(web1_inventory(backend.url(), interval=0.2))
     prober = lb.app.prober
     assert prober is not None and prober.alive
     first = prober.pid
@@ -98,18 +98,15 @@ def _gone(pid: int) -> bool:
 
 def test_the_probe_process_does_not_outlive_a_killed_service(sim: Sim, tmp_path: Path) -> None:
     backend = sim({"/": IIS_WELCOME})
-    config = tmp_path / "inventory.yaml"
-    config.write_text(yaml.safe_dump(inventory(backend.url(), interval=0.2)))
+    config = write(tmp_path / "inventory.yaml", web1_inventory(backend.url(), interval=0.2))
     port = free_port()
-    command = [sys.executable, "-m", "lbhealth", "serve", "--config", str(config)]
-    service = subprocess.Popen([*command, "--port", str(port)], stderr=subprocess.DEVNULL)
-    try:
+    command = lbhealth_command("serve", "--config", str(config), "--port", str(port))
+    with running(command, tmp_path / "serve.log") as service:
         url = f"http://127.0.0.1:{port}"
-        wait_ready(url)
+        wait_ready(url, process=service)
         line = next(x for x in verbose_readyz(url).splitlines() if "probe-process" in x)
         child = int(line.split("(pid ")[1].split(")")[0])
         assert not _gone(child)
-    finally:
         service.kill()
         service.wait(10)
     wait_until(lambda: _gone(child), bool)  # the closed pipe stopped it
@@ -147,7 +144,7 @@ def test_a_probe_waiting_for_a_slot_counts_its_wait_as_lateness() -> None:
 
 
 async def test_a_change_building_up_is_confirmed_after_fastinter() -> None:
-    data = inventory("http://127.0.0.1:9/", interval=5, fastinter="300ms")
+    data = web1_inventory("http://127.0.0.1:9/", interval=5, fastinter="300ms")
     data["nodes"]["web1"]["checks"][0]["fall"] = 2
     check: Check = build_checks(parse_inventory(data, "test"))["web1"][0]
     delays: list[float] = []

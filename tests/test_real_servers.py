@@ -19,10 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
-from _cases import OWN_PAGES, Case, case_dirs, load_case
 
 from lbhealth.interpret import Answer, Rules, interpret
-from tests._poll import wait_until
+from tests._cases import OWN_PAGES, Case, case_dirs, load_case
+from tests._inventory import inventory, node
+from tests._poll import wait_get
 from tests._servers import IN_CI, Running, free_port
 
 Serve = Callable[[dict[str, Any]], Running]
@@ -77,8 +78,8 @@ def tomcat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         [str(catalina), "run"], env=env, stdout=log, stderr=log, start_new_session=True
     )
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: _answers(url, process), lambda up: up, deadline=90)
+    try:  # should Tomcat exit, its logs/console.out says why
+        wait_get(f"{url}/ok.jsp", lambda r: r.status_code == 200, deadline=90, process=process)
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -90,18 +91,10 @@ def tomcat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def _answers(url: str, process: subprocess.Popen[bytes]) -> bool:
-    assert process.poll() is None, "Tomcat exited; see its logs/console.out"
-    try:
-        return httpx.get(f"{url}/ok.jsp", timeout=10).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 def test_lbhealth_reads_a_real_tomcat_right(tomcat: str, lbhealth_server: Serve) -> None:
     pages = {"ok": "/ok.jsp", "thrown": "/throw.jsp", "caught": "/caught.jsp"}
-    nodes = {n: {"checks": [{"kind": "jsp", "url": tomcat + p}]} for n, p in pages.items()}
-    lb = lbhealth_server({"settings": {"timeout": 20, "interval": 60}, "nodes": nodes})
+    nodes = {n: node("jsp", tomcat + p) for n, p in pages.items()}
+    lb = lbhealth_server(inventory(nodes, timeout=20, interval=60))
     seen = {n["node"]: n for n in httpx.get(f"{lb.url}/nodes", timeout=10).json()["nodes"]}
     assert seen["ok"]["status"] == "UP", seen["ok"]["reason"]
     assert seen["thrown"]["reason"].startswith(

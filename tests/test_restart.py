@@ -18,11 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import yaml
 
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
-from tests._poll import wait_ready, wait_until
+from tests._inventory import same_kind, write
+from tests._poll import wait_get, wait_ready
 
 Sim = Callable[..., SimServer]
 
@@ -45,16 +45,16 @@ def test_a_check_sent_during_a_restart_is_answered_by_the_next_process(
     sim: Sim, tmp_path: Path
 ) -> None:
     backend = sim({"/": IIS_WELCOME})
-    config = tmp_path / "inventory.yaml"
-    nodes = {"web1": {"checks": [{"kind": "iis", "url": backend.url()}]}}
-    config.write_text(yaml.safe_dump({"settings": {"interval": 0.5}, "nodes": nodes}))
+    config = write(
+        tmp_path / "inventory.yaml", same_kind("iis", {"web1": backend.url()}, interval=0.5)
+    )
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(64)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         first = activated(listener, config)
         try:
-            wait_ready(url)
+            wait_ready(url, process=first)
             assert httpx.get(f"{url}/health/web1").text == "UP\n"
         finally:
             first.send_signal(signal.SIGTERM)
@@ -69,7 +69,7 @@ def test_a_check_sent_during_a_restart_is_answered_by_the_next_process(
         try:
             check.join(30)
             assert [a.status_code for a in answers] == [200]
-            wait_until(lambda: httpx.get(f"{url}/health/web1").text, lambda text: text == "UP\n")
+            wait_get(f"{url}/health/web1", lambda r: r.text == "UP\n", process=second)
         finally:
             second.send_signal(signal.SIGTERM)
             second.wait(15)

@@ -15,22 +15,28 @@ from typing import Any
 
 import httpx
 import pytest
-from tests._lb import AUTH, inventory
 
 from lbhealth.config import ConfigError, parse_inventory
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.entries import MAX_OPERATOR
 from lbhealth.store.state_file import MAX_STATE_FILE, read_state_file
+from tests._admin import ADMIN, AUTH
+from tests._inventory import inventory, node
 from tests._poll import wait_until
 from tests._servers import Running
 
 Serve = Callable[[dict[str, Any]], Running]
-DB = {"role": "database", "checks": [{"kind": "tcp", "address": "127.0.0.1:1"}]}
+DB = node("tcp", "127.0.0.1:1", "database")
 
 
 def write(path: Path, nodes: dict[str, Any]) -> Path:
     path.write_text(json.dumps({"version": 1, "nodes": nodes}))
     return path
+
+
+def with_state_file(state_file: Path) -> dict[str, Any]:
+    """An inventory of db1 whose admin states are kept in ``state_file``."""
+    return inventory({"db1": DB}, **ADMIN, state_file=str(state_file))
 
 
 def test_a_nan_time_is_dropped_and_every_view_still_answers(
@@ -39,7 +45,7 @@ def test_a_nan_time_is_dropped_and_every_view_still_answers(
     state_file = write(tmp_path / "state.json", {"db1": {"state": "maint", "at": float("nan")}})
     assert "NaN" in state_file.read_text()
     with caplog.at_level(logging.WARNING, logger="lbhealth.admin"):
-        lb = lbhealth_server(inventory({"db1": DB}, state_file))
+        lb = lbhealth_server(with_state_file(state_file))
     for path in ("/nodes", "/health/db1?format=json", "/admin/nodes"):
         response = httpx.get(lb.url + path, headers=AUTH, timeout=10)
         assert response.status_code in (200, 503), (path, response.text)
@@ -78,7 +84,7 @@ def test_fields_that_do_not_fit_are_repaired_on_reading(
 
 def test_a_huge_operator_name_is_served_bounded(tmp_path: Path, lbhealth_server: Serve) -> None:
     state_file = write(tmp_path / "state.json", {"db1": {"state": "drain", "by": "x" * 900_000}})
-    lb = lbhealth_server(inventory({"db1": DB}, state_file))
+    lb = lbhealth_server(with_state_file(state_file))
     nodes = httpx.get(f"{lb.url}/nodes", timeout=10)
     assert nodes.json()["nodes"][0]["admin"]["by"] == "x" * (MAX_OPERATOR - 3) + "..."
     assert len(nodes.content) < 2_000
@@ -105,14 +111,14 @@ def test_a_file_too_big_or_too_deep_is_refused_at_start(
     state_file = tmp_path / "state.json"
     state_file.write_text(content)
     with pytest.raises(ConfigError, match=message):
-        AdminStore(parse_inventory(inventory({"db1": DB}, state_file)))
+        AdminStore(parse_inventory(with_state_file(state_file)))
 
 
 def test_a_file_grown_too_big_is_refused_and_the_states_in_memory_keep_serving(
     tmp_path: Path, lbhealth_server: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
     state_file = write(tmp_path / "state.json", {"db1": {"state": "maint", "reason": "patch"}})
-    lb = lbhealth_server(inventory({"db1": DB}, state_file))
+    lb = lbhealth_server(with_state_file(state_file))
     with caplog.at_level(logging.WARNING, logger="lbhealth.admin"):
         write(state_file, {"db1": {"state": "enabled", "by": "y" * (2 * MAX_STATE_FILE)}})
         wait_until(lambda: caplog.text, lambda text: "larger than" in text)

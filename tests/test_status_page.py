@@ -1,6 +1,6 @@
 """The status page in a real Chromium: phone-width layout, problem nodes first, kept details.
 
-The simulated EIM/WIM cluster of ``tests/test_cluster_live.py`` with one node
+The simulated EIM/WIM cluster of ``tests/_cluster.py`` with one node
 DOWN, one in maintenance and one drained; the browser is driven over the
 DevTools protocol (``tests/_chromium.py``) so layout is measured, not guessed.
 """
@@ -14,13 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-from tests._lb import TOKEN, set_state
 
 from lbhealth.demo.cluster import JSP_PATH, JSP_STACK_TRACE
+from tests._admin import TOKEN, set_state
 from tests._chromium import Page, chromium_page
+from tests._cluster import HOSTILE_JSP, SimCluster
 from tests._poll import wait_until
 from tests._servers import Running, require_tool
-from tests.test_cluster_live import HOSTILE_JSP, SimCluster, cluster  # noqa: F401  (fixture)
 
 Serve = Callable[[dict[str, Any]], Running]
 
@@ -43,7 +43,7 @@ LAYOUT = """(() => {
 
 
 @pytest.fixture
-def troubled(cluster: SimCluster, lbhealth_server: Serve) -> Running:  # noqa: F811
+def troubled(cluster: SimCluster, lbhealth_server: Serve) -> Running:
     """app2 DOWN (a hostile stack trace), msg1 in maintenance, web2 drained."""
     cluster.servers["app2"].pages[JSP_PATH] = HOSTILE_JSP
     lb = lbhealth_server(cluster.inventory(admin_token=TOKEN))
@@ -101,8 +101,7 @@ def test_opened_details_stay_open_across_the_refresh(troubled: Running, tmp_path
 
 
 def test_favicon_is_inline_and_coloured_by_the_cluster_state(
-    cluster: SimCluster,  # noqa: F811
-    lbhealth_server: Serve,
+    cluster: SimCluster, lbhealth_server: Serve
 ) -> None:
     lb = lbhealth_server(cluster.inventory(interval="200ms"))  # the breakage shows at once
     up = re.search(r'<link rel=icon href="([^"]+)">', httpx.get(f"{lb.url}/").text)

@@ -16,12 +16,13 @@ from typing import Any
 
 import pyte
 import pytest
-from tests._lb import TOKEN, inventory
 
 from lbhealth.demo.simserver import Page, SimServer
+from tests._admin import ADMIN, TOKEN
+from tests._inventory import inventory, node
+from tests._process import lbhealth
 from tests._servers import BackgroundLoop, Running
 from tests.faults import FaultServer, page
-from tests.test_cli import lbhealth
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any]], Running]
@@ -68,9 +69,7 @@ def test_probe_prints_a_hostile_title_defused(sim: Sim) -> None:
 
 def test_status_prints_a_hostile_backend_defused(sim: Sim, lbhealth_server: Serve) -> None:
     backend = sim({"/": Page(500, [("Content-Type", "text/html")], f"<h1>{HOSTILE}</h1>".encode())})
-    lb = lbhealth_server(
-        inventory({"web1": {"role": "web", "checks": [{"kind": "iis", "url": backend.url("/")}]}})
-    )
+    lb = lbhealth_server(inventory({"web1": node("iis", backend.url("/"), "web")}, **ADMIN))
     result = lbhealth("status", "--url", lb.url)
     assert result.returncode == 1, result.stderr
     assert_intact(result.stdout)
@@ -79,13 +78,13 @@ def test_status_prints_a_hostile_backend_defused(sim: Sim, lbhealth_server: Serv
 @pytest.fixture
 def impostor(bg: BackgroundLoop) -> Iterator[FaultServer]:
     """A service at ``--url`` that is not a well-behaved lbhealth: raw controls in its JSON."""
-    node = {"node": f"web1{HOSTILE_7BIT}", "status": "DOWN", "reason": HOSTILE + HOSTILE_7BIT}
+    web1 = {"node": f"web1{HOSTILE_7BIT}", "status": "DOWN", "reason": HOSTILE + HOSTILE_7BIT}
     pool = {
         "role": "web",
         "status": "DOWN",
         "up": 0,
         "total": 1,
-        "nodes": [node],
+        "nodes": [web1],
         "impact": HOSTILE_7BIT,
         "summary": HOSTILE,
     }
@@ -128,8 +127,8 @@ def test_admin_list_prints_a_hostile_state_file_defused(
     state_file = tmp_path / "state.json"
     entry = {"state": "drain", "reason": HOSTILE, "by": HOSTILE_7BIT + HOSTILE, "at": 1.0}
     state_file.write_text(json.dumps({"version": 1, "nodes": {"db1": entry}}))
-    db = {"role": "database", "checks": [{"kind": "tcp", "address": "127.0.0.1:1"}]}
-    lb = lbhealth_server(inventory({"db1": db}, state_file))
+    db = node("tcp", "127.0.0.1:1", "database")
+    lb = lbhealth_server(inventory({"db1": db}, **ADMIN, state_file=str(state_file)))
     result = lbhealth("admin", "--url", lb.url, "list", env={"LBHEALTH_ADMIN_TOKEN": TOKEN})
     assert result.returncode == 0, result.stderr
     assert_intact(result.stdout)

@@ -16,14 +16,15 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from tests._lb import AUTH, TOKEN
 
 from lbhealth.app.logs import JsonFormatter
 from lbhealth.config import ConfigError, parse_inventory
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
+from tests._admin import AUTH, TOKEN
+from tests._inventory import same_kind
+from tests._process import lbhealth
 from tests._servers import Running
-from tests.test_cli import lbhealth
 
 Sim = Callable[..., SimServer]
 Serve = Callable[[dict[str, Any] | Path], Running]
@@ -37,17 +38,15 @@ URLS = [
 IDS = ["hash", "slash", "question-mark", "hash-bad-port"]
 
 
-def inventory(url: str) -> dict[str, Any]:
-    return {
-        "settings": {"admin_token": TOKEN, "interval": 60},
-        "nodes": {"web1": {"checks": [{"kind": "iis", "url": url}]}},
-    }
+def web1_inventory(url: str) -> dict[str, Any]:
+    """One node, web1, checked at ``url``; the admin API on, for ``POST /admin/reload``."""
+    return same_kind("iis", {"web1": url}, admin_token=TOKEN, interval=60)
 
 
 @pytest.mark.parametrize("url", URLS, ids=IDS)
 def test_an_unencoded_password_character_is_refused_with_the_fix(url: str) -> None:
     with pytest.raises(ConfigError) as refused:
-        parse_inventory(inventory(url))
+        parse_inventory(web1_inventory(url))
     [error] = refused.value.errors
     assert error.startswith("nodes.web1.checks[0].url: 'http")
     assert "%23, %2F, %3F" in error
@@ -56,7 +55,7 @@ def test_an_unencoded_password_character_is_refused_with_the_fix(url: str) -> No
 
 def test_check_config_never_prints_the_password(tmp_path: Path) -> None:
     path = tmp_path / "inventory.yaml"
-    path.write_text(yaml.safe_dump(inventory(URLS[0])))
+    path.write_text(yaml.safe_dump(web1_inventory(URLS[0])))
     result = lbhealth("check-config", "--explain", str(path))
     assert result.returncode == 2
     assert "url: 'http" in result.stderr and "***@web1" in result.stderr
@@ -65,7 +64,7 @@ def test_check_config_never_prints_the_password(tmp_path: Path) -> None:
 
 def test_an_encoded_password_works_and_is_masked(tmp_path: Path) -> None:
     path = tmp_path / "inventory.yaml"
-    path.write_text(yaml.safe_dump(inventory(f"http://admin:1234%23{PASSWORD_TAIL}@web1/")))
+    path.write_text(yaml.safe_dump(web1_inventory(f"http://admin:1234%23{PASSWORD_TAIL}@web1/")))
     result = lbhealth("check-config", "--explain", str(path))
     assert result.returncode == 0, result.stderr
     assert "iis http://***@web1/" in result.stdout
@@ -76,9 +75,9 @@ def test_a_reload_refusing_the_url_quotes_no_password_in_answer_or_log(
     sim: Sim, lbhealth_server: Serve, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "inventory.yaml"
-    path.write_text(yaml.safe_dump(inventory(sim({"/": IIS_WELCOME}).url("/"))))
+    path.write_text(yaml.safe_dump(web1_inventory(sim({"/": IIS_WELCOME}).url("/"))))
     lb = lbhealth_server(path)
-    path.write_text(yaml.safe_dump(inventory(URLS[0])))
+    path.write_text(yaml.safe_dump(web1_inventory(URLS[0])))
     with caplog.at_level(logging.INFO, logger="lbhealth"):
         answer = httpx.post(f"{lb.url}/admin/reload", headers=AUTH, timeout=10)
     logged = "\n".join(JsonFormatter().format(r) for r in caplog.records)

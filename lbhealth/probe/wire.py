@@ -112,11 +112,11 @@ class Exchange(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.done.done():
             return
-        if isinstance(exc, OSError):
-            why = f": {exc}" if str(exc) else ""
-            self._finish(
-                Failure("reset", f"connection reset by the backend while {self.phase}{why}")
-            )
+        if isinstance(exc, ConnectionResetError):  # the reason says it: no errno text
+            self._finish(Failure("reset", f"connection reset by the backend while {self.phase}"))
+        elif isinstance(exc, OSError):
+            why = exc.strerror or str(exc) or type(exc).__name__
+            self._finish(Failure("reset", f"connection lost while {self.phase}: {why}"))
         elif not self.first:
             self._finish(Failure("closed", "connection closed before any response"))
         elif not self.head.done():
