@@ -30,7 +30,7 @@ def errors_of(data: object) -> list[str]:
 def test_example_inventory_from_readme_loads() -> None:
     inventory = load_inventory(EXAMPLE)
     assert set(inventory.nodes) >= {"web1", "app1", "svc1", "db1"}
-    assert inventory.settings.interval == 5
+    assert inventory.settings.interval == 2
     assert inventory.settings.timeout == 3
 
 

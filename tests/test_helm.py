@@ -456,7 +456,10 @@ def secret_checksum(config: helm.Config | None, values: dict[str, Any]) -> str:
 def test_a_rotated_existing_secret_rolls_the_pods() -> None:
     """Helm reads the existing Secret with ``lookup`` (here from a fake API server): new data,
     new checksum in the pod template, so ``helm upgrade`` after a rotation rolls the pods."""
-    values = {"admin": {"existingSecret": "lbhealth-admin", "existingSecretKey": "token"}}
+    values = {
+        "replicaCount": 1,  # one replica needs no shared store for the admin API
+        "admin": {"existingSecret": "lbhealth-admin", "existingSecretKey": "token"},
+    }
     key = (NAMESPACE, "lbhealth-admin")
     with fake_kube() as kube:
         cluster = helm.Config(kubeconfig_content=kube.kubeconfig)
