@@ -34,7 +34,7 @@ import time
 from collections.abc import Sequence
 
 from bench.backends import Backends
-from bench.detection import detection_runs, report
+from bench.detection import INTERVAL, detection_runs, report
 from bench.flood import bench_flood
 from bench.ha import bench_ha
 from bench.isolation import bench_isolation
@@ -117,16 +117,20 @@ def bench_detection(args: argparse.Namespace) -> None:
     print(
         f"detection through a real HAProxy: a JBoss welcome page turns into a 500 error report,"
         f" {args.detection_runs} runs; lbhealth at its defaults"
+        + (f", every timing x {args.detection_scale:g}" if args.detection_scale != 1 else "")
     )
     backends = Backends(0, {"/": JBOSS_WELCOME})
     try:
         pages = backends.server.pages
         nodes = {"app1": {"checks": [{"kind": "jboss", "url": backends.server.url("/")}]}}
-        inventory = {"settings": {"log_level": "warning"}, "nodes": nodes}
+        settings = {"log_level": "warning", "interval": INTERVAL * args.detection_scale}
+        inventory = {"settings": settings, "nodes": nodes}
         with lbhealth(inventory) as (base, _):
             address = backends.server.url("/").split("//")[1].rstrip("/")
-            times = detection_runs(binary, pages, address, base.split("//")[1], args.detection_runs)
-        print(report(times), flush=True)
+            lbhealth_address = base.split("//")[1]
+            runs, scale = args.detection_runs, args.detection_scale
+            times = detection_runs(binary, pages, address, lbhealth_address, runs, scale)
+        print(report(times, args.detection_scale), flush=True)
     finally:
         backends.close()
 
@@ -142,6 +146,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--flood-connections", type=int, default=1500)
     parser.add_argument("--cost-window", type=float, default=10, help="seconds per CPU figure")
     parser.add_argument("--detection-runs", type=int, default=5)
+    parser.add_argument(
+        "--detection-scale", type=float, default=1.0, help="multiply detection timings (smoke)"
+    )
     parser.add_argument(
         "--isolation-checks", type=int, default=200, help="350 KB pages probed every 2 s"
     )

@@ -35,12 +35,26 @@ JBOSS_500 = Page(
     b"<pre>java.lang.NullPointerException\n\tat org.apache.jsp.index_jsp._jspService"
     b"(index_jsp.java:71)</pre></body></html>",
 )
-DIRECT = "inter 2s fall 2 rise 2"
+#: HAProxy checking the backend itself, at ``scale`` 1.
+DIRECT_INTER, DIRECT_FALL, DIRECT_RISE = 2.0, 2, 2
+#: lbhealth's default interval, and the export's inter (``500ms``), at ``scale`` 1.
+INTERVAL, VIA_INTER = 2.0, 0.5
 
 
-def _config(sock: Path, backend: str, lbhealth: str) -> str:
+def _ms(seconds: float) -> str:
+    return f"{round(seconds * 1000)}ms"
+
+
+def direct(scale: float) -> str:
+    return f"inter {_ms(DIRECT_INTER * scale)} fall {DIRECT_FALL} rise {DIRECT_RISE}"
+
+
+def via(scale: float) -> str:
+    return f"inter {_ms(VIA_INTER * scale)} rise {TIMING.rise} fall {TIMING.fall}"
+
+
+def _config(sock: Path, backend: str, lbhealth: str, scale: float) -> str:
     host, port = lbhealth.rsplit(":", 1)
-    via = f"inter {TIMING.inter} rise {TIMING.rise} fall {TIMING.fall}"
     return f"""global
     stats socket {sock} level admin
 defaults
@@ -54,12 +68,12 @@ backend via
     http-check disable-on-404
     http-check send meth GET uri /health/app1 ver HTTP/1.1 hdr Host lbhealth
     http-check expect status 200
-    server app1 {backend} check addr {host} port {port} {via}
+    server app1 {backend} check addr {host} port {port} {via(scale)}
 backend direct
     option httpchk
     http-check send meth GET uri / ver HTTP/1.1 hdr Host app1
     http-check expect status 200
-    server app1 {backend} check {DIRECT}
+    server app1 {backend} check {direct(scale)}
 """
 
 
@@ -76,10 +90,10 @@ def _status(sock: Path) -> dict[str, str]:
 
 
 @contextmanager
-def haproxy(binary: str, backend: str, lbhealth: str) -> Iterator[Path]:
+def haproxy(binary: str, backend: str, lbhealth: str, scale: float) -> Iterator[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         sock, config = Path(tmp, "s.sock"), Path(tmp, "haproxy.cfg")
-        config.write_text(_config(sock, backend, lbhealth))
+        config.write_text(_config(sock, backend, lbhealth, scale))
         proc = subprocess.Popen([binary, "-f", str(config), "-db"], stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 10
@@ -102,16 +116,20 @@ def _wait(sock: Path, want: str, deadline: float) -> None:
 
 
 def detection_runs(
-    binary: str, pages: dict[str, Page], backend: str, lbhealth: str, runs: int
+    binary: str, pages: dict[str, Page], backend: str, lbhealth: str, runs: int, scale: float
 ) -> dict[str, list[float]]:
-    """Seconds from the failure to each server leaving UP, per run."""
+    """Seconds from the failure to each server leaving UP, per run.
+
+    ``scale`` multiplies every timing (lbhealth's interval, both HAProxy ``inter``s, the
+    random phase): 1 measures the real defaults; the test suite's smoke run shrinks them.
+    """
     times: dict[str, list[float]] = {"lbhealth": [], "via": [], "direct": []}
     answer = f"http://{lbhealth}/health/app1"
-    with haproxy(binary, backend, lbhealth) as sock:
+    with haproxy(binary, backend, lbhealth, scale) as sock:
         for _ in range(runs):
             pages["/"] = JBOSS_WELCOME
             _wait(sock, "UP", 60)
-            time.sleep(random.uniform(0.0, 2.0))  # any phase against the checks
+            time.sleep(random.uniform(0.0, DIRECT_INTER * scale))  # any phase against the checks
             pages["/"] = JBOSS_500
             start, seen = time.monotonic(), {}
             while len(seen) < 3 and time.monotonic() - start < 60:
@@ -128,14 +146,14 @@ def detection_runs(
     return times
 
 
-def report(times: dict[str, list[float]]) -> str:
+def report(times: dict[str, list[float]], scale: float) -> str:
     lines = []
     labels = (
         ("lbhealth", "lbhealth's own answer"),
-        ("via", f"HAProxy via lbhealth ({TIMING.inter} fall {TIMING.fall})"),
-        ("direct", f"HAProxy direct ({DIRECT})"),
+        ("via", f"HAProxy via lbhealth ({via(scale)})"),
+        ("direct", f"HAProxy direct ({direct(scale)})"),
     )
     for name, label in labels:
         runs = ", ".join(f"{t:.1f}" for t in times[name])
-        lines.append(f"  {label:<40} median {statistics.median(times[name]):.2f} s  ({runs})")
+        lines.append(f"  {label:<52} median {statistics.median(times[name]):.2f} s  ({runs})")
     return "\n".join(lines)

@@ -50,7 +50,7 @@ def test_bench_tiny_mode_prints_every_figure() -> None:
     command = [sys.executable, "-m", "bench", "--duration", "0.3", "--connections", "2"]
     command += ["--load", "python", "--load-nodes", "2", "--nodes", "2", "--cpu-window", "0.2"]
     command += ["--flood-connections", "150", "--cost-window", "0.5"]
-    command += ["--isolation-checks", "4", "--detection-runs", "1"]
+    command += ["--isolation-checks", "4", "--detection-runs", "1", "--detection-scale", "0.1"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     out = done.stdout

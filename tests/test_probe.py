@@ -122,3 +122,18 @@ def test_a_redirect_chain_carries_its_cookies_and_drops_credentials_off_origin(
     away = other.last_headers["/away"]
     assert "authorization" not in away and "cookie" not in away
     assert away["host"] == f"127.0.0.2:{other.port}"
+
+
+def test_a_cross_origin_redirect_drops_every_credential_header(
+    sim: Sim, bg: BackgroundLoop
+) -> None:
+    """Not only Authorization: any header the redaction rules call a credential stays home."""
+    other = sim({"/away": Page(200, [], b"elsewhere")}, host="127.0.0.2")
+    backend = sim({"/": Page(302, [("Location", other.url("/away"))], b"")})
+    headers = (("X-Auth-Token", "t0ken-value"), ("X-Api-Key", "k3y-value"), ("X-Trace", "t1"))
+    obs = probe(bg, backend.url(), follow_redirects=True, headers=headers)
+    assert obs.answer.body == b"elsewhere"  # type: ignore[attr-defined]
+    assert backend.last_headers["/"]["x-auth-token"] == "t0ken-value"
+    away = other.last_headers["/away"]
+    assert "x-auth-token" not in away and "x-api-key" not in away
+    assert away["x-trace"] == "t1"  # an ordinary header goes along

@@ -37,6 +37,7 @@ from lbhealth import __version__
 from lbhealth.interpret import Answer
 from lbhealth.probe.observation import HttpTarget, Observation
 from lbhealth.probe.wire import REDIRECTS, Exchange, Failure
+from lbhealth.text.redact import sensitive_header
 
 USER_AGENT = f"lbhealth/{__version__}"
 MAX_REDIRECTS = 5
@@ -194,8 +195,9 @@ class _Request:
         following = _Request(url, headers)
         if following.origin != self.origin and not (
             following.https and not self.https and following.host == self.host
-        ):
-            following.headers.pop("authorization", None)
+        ):  # credentials stay with their origin: Authorization and every header like it
+            for name in [n for n in following.headers if sensitive_header(n)]:
+                del following.headers[name]
         if cookies and following.host == self.host:
             jar = "; ".join(f"{name}={value}" for name, value in cookies.items())
             following.headers["cookie"] = ("Cookie", jar)
