@@ -2,9 +2,9 @@
 
 Probe side: a lease has one holder, renewed only by it; a published result is
 stored with its probe's wall time, pushed to subscribers, and renews only its
-publisher's lease. Serve side: the subscription, the snapshot, the admin state.
-The link: its timeout, its health state machine (every transition logged and
-counted), its recovery, and a password that never shows.
+publisher's lease. Serve side: the subscription, the snapshot (the admin state:
+``tests/test_store_admin.py``). The link: its timeout, its health state machine
+(every transition logged and counted), its recovery, and a password that never shows.
 """
 
 from __future__ import annotations
@@ -28,14 +28,11 @@ from lbhealth.core.engine import Engine
 from lbhealth.core.sharing import KeyIndex, ProbeSharing
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
-from lbhealth.store.admin import AdminStore
 from lbhealth.store.follow import Subscription, snapshot
 from lbhealth.store.lease import Leases
 from lbhealth.store.link import StoreLink, StoreUnavailable
 from lbhealth.store.publish import Outgoing, ResultPublisher
-from lbhealth.store.shared import ADMIN, RESULTS, SharedResult, lease_key, verdict_key
-from lbhealth.store.shared_admin import VERSION, SharedAdmin
-from lbhealth.store.state_file import read_state_file
+from lbhealth.store.shared import RESULTS, SharedResult, lease_key, verdict_key
 from lbhealth.verdict import CheckResult, Status
 from tests._redis import RedisServer, eventually
 from tests._servers import Running, free_port
@@ -180,79 +177,6 @@ async def test_a_wrong_password_is_a_clear_error_that_shows_none(tmp_path: Path)
     assert link.health.state == "unreachable"
     assert "AuthenticationError" in link.health.last_error
     assert "wrong-pass-1234" not in link.health.last_error
-
-
-def admin_instance(url: str, state_file: Path) -> tuple[StoreLink, AdminStore, SharedAdmin]:
-    """One instance's admin side: its store, subscription and shared admin state."""
-    nodes = {n: {"checks": [{"kind": "tcp", "address": "127.0.0.1:9"}]} for n in ("a", "b")}
-    inventory = parse_inventory({"settings": {"state_file": str(state_file)}, "nodes": nodes})
-    link, admin = StoreLink(url), AdminStore(inventory)
-    shared, subscription = SharedAdmin(link, admin), Subscription(link)
-    subscription.handle(ADMIN, shared.receive)
-    link.on_recovery(subscription.resubscribe)
-    link.on_recovery(shared.resync)
-    admin.remote = shared
-    return link, admin, shared
-
-
-async def test_admin_changes_reach_every_instance_pushed_and_in_order(
-    redis_server: RedisServer, tmp_path: Path
-) -> None:
-    link1, admin1, shared1 = admin_instance(redis_server.url(), tmp_path / "1" / "state.json")
-    link2, admin2, _ = admin_instance(redis_server.url(), tmp_path / "2" / "state.json")
-    assert await link1.recover() and await link2.recover()
-    await admin1.set("a", "drain", "patching", "ops")
-    await eventually(lambda: admin2.get("a").state == "drain")
-    assert admin2.get("a").reason == "patching"
-    await admin2.set("b", "maint", "disk", "ops")
-    await admin2.reset("a", "ops")
-    await eventually(lambda: (admin1.get("a").state, admin1.get("b").state) == ("enabled", "maint"))
-    # A change older than the last one served is ignored, whenever it arrives.
-    stale = {"version": 1, "nodes": {"a": {"state": "maint", "reason": "old"}}}
-    shared1.receive(json.dumps(stale).encode())
-    assert admin1.get("a").state == "enabled"
-    # Each instance's state file holds the last state it knew (what a restart serves).
-    await eventually(lambda: "b" in read_state_file(tmp_path / "2" / "state.json"))
-    await eventually(lambda: read_state_file(tmp_path / "1" / "state.json").keys() == {"b"})
-    # The store refuses (it is gone): the change is made nowhere, and said so.
-    redis_server.kill()
-    with pytest.raises(StoreUnavailable, match="unavailable"):
-        await admin1.set("a", "maint", "nope", "ops")
-    assert admin1.get("a").state == "enabled"
-    await asyncio.gather(link1.aclose(), link2.aclose())
-
-
-async def test_a_store_that_lost_the_admin_state_gets_it_back(
-    redis_server: RedisServer, tmp_path: Path
-) -> None:
-    """Redis restarted empty (no persistence): the instances write back what they knew."""
-    link1, admin1, shared1 = admin_instance(redis_server.url(), tmp_path / "1" / "state.json")
-    assert await link1.recover()
-    await admin1.set("a", "drain", "first", "ops")
-    await admin1.reset("a", "ops")
-    await admin1.set("b", "maint", "disk swap", "ops")
-    assert shared1.version >= 3
-    redis_server.kill()
-    restarted = RedisServer(redis_server.workdir, port=redis_server.port).start()
-    try:
-        assert restarted.client().hgetall(ADMIN) == {}
-        tries = 1
-        while not await link1.recover():  # the first try may meet the dead connection
-            tries += 1
-            assert tries <= 10
-        entries = restarted.client().hgetall(ADMIN)
-        assert json.loads(entries[b"b"])["state"] == "maint"
-        assert int(entries[VERSION.encode()]) >= 1
-        # A new instance starting now serves it from the store.
-        link2, admin2, _ = admin_instance(restarted.url(), tmp_path / "2" / "state.json")
-        assert await link2.recover()
-        assert admin2.get("b").state == "maint"
-        # Versions count from 1 again, and instance 1 (which saw more) still takes new ones.
-        await admin2.set("a", "drain", "after the restart", "ops")
-        await eventually(lambda: admin1.get("a").reason == "after the restart")
-        await asyncio.gather(link1.aclose(), link2.aclose())
-    finally:
-        restarted.stop()
 
 
 @pytest.mark.parametrize(
