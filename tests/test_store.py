@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +35,7 @@ from lbhealth.store.link import StoreLink, StoreUnavailable
 from lbhealth.store.publish import Outgoing, ResultPublisher
 from lbhealth.store.shared import RESULTS, SharedResult, lease_key, verdict_key
 from lbhealth.verdict import CheckResult, Status
-from tests._redis import RedisServer, eventually
+from tests._redis import RedisServer, Sentinel, eventually
 from tests._servers import Running, free_port
 
 PASSWORD = "s3cret-Redis-pass-77"
@@ -177,6 +178,28 @@ async def test_a_wrong_password_is_a_clear_error_that_shows_none(tmp_path: Path)
     assert link.health.state == "unreachable"
     assert "AuthenticationError" in link.health.last_error
     assert "wrong-pass-1234" not in link.health.last_error
+
+
+async def test_a_hung_sentinel_listed_first_does_not_keep_the_store_away(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A sentinel that accepts connections but never answers (a stopped one) is listed first:
+    the other one names the master, at the first try and at every reconnection."""
+    sentinel = Sentinel(tmp_path / "sentinel", redis_server).start()
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(64)  # the kernel accepts; nothing ever answers
+    sentinels = f"127.0.0.1:{hung.getsockname()[1]},127.0.0.1:{sentinel.port}"
+    link = StoreLink(f"redis+sentinel://:{redis_server.password}@{sentinels}/mymaster/0")
+    try:
+        for _ in range(3):
+            assert await link.recover(), link.health.last_error
+            await link.client.connection_pool.disconnect()  # the next call asks again
+        assert link.health.transitions["unreachable"] == 0
+    finally:
+        await link.aclose()
+        hung.close()
+        sentinel.stop()
 
 
 @pytest.mark.parametrize(
