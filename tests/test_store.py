@@ -10,6 +10,7 @@ publisher's lease. Serve side: the subscription, the snapshot (the admin state:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import socket
@@ -22,6 +23,7 @@ import httpx
 import pytest
 
 from lbhealth.admin.reload import RESTART_ONLY
+from lbhealth.app.sharing import Sharing
 from lbhealth.app.workers import check_workers
 from lbhealth.config import ConfigError, parse_inventory
 from lbhealth.config.store_url import parse_store_url
@@ -29,6 +31,7 @@ from lbhealth.core.engine import Engine
 from lbhealth.core.sharing import KeyIndex, ProbeSharing
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
+from lbhealth.store.admin import AdminStore
 from lbhealth.store.follow import Subscription, snapshot
 from lbhealth.store.lease import Leases
 from lbhealth.store.link import StoreLink, StoreUnavailable
@@ -127,6 +130,39 @@ def test_a_shared_result_that_is_not_one_is_refused() -> None:
     for raw in (b"{", b"[]", b'{"key": "k"}', json.dumps({"key": 1, "result": {}}).encode()):
         with pytest.raises(ValueError, match="not a shared result"):
             SharedResult.decode(raw)
+
+
+async def test_shared_verdicts_that_are_not_results_are_skipped_and_the_store_connects(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Values under ``lbhealth:verdict:*`` or on the channel that are not results (another
+    writer, a damaged store) are logged and skipped: the link connects, the rest is served."""
+    nodes = {n: {"checks": [{"kind": "tcp", "address": "127.0.0.1:9"}]} for n in ("a", "b", "c")}
+    engine = Engine(parse_inventory({"nodes": nodes}, "test"))
+    sharing = Sharing(engine, AdminStore(engine.inventory), redis_server.url(), probing=False)
+    checks = [engine.checks[n][0] for n in nodes]
+    keys = [sharing.index.key(check) for check in checks]
+    good = SharedResult(keys[2], RESULT, time.time() - 1, "another")
+    client = redis_server.client()
+    client.set(verdict_key(keys[0]), json.dumps({**good.to_json(), "result": "oops"}))
+    client.set(verdict_key(keys[1]), json.dumps({**good.to_json(), "probed_at": 10**400}))
+    client.set(verdict_key(keys[2]), good.encode())
+    await sharing.start()
+    try:
+        assert sharing.link.health.state == "connected"
+        assert engine.current(checks[2]).reason == RESULT.reason
+        assert engine.current(checks[0]).reason == "not probed yet"
+        pushed = dataclasses.replace(RESULT, reason="pushed")
+        later = SharedResult(keys[1], pushed, time.time(), "another")
+        for bad in ("[" * 100_000, json.dumps({**later.to_json(), "probed_at": float("nan")})):
+            client.publish(RESULTS, bad)
+        client.publish(RESULTS, later.encode())
+        await eventually(lambda: engine.current(checks[1]).reason == "pushed")
+    finally:
+        await sharing.stop()
+    skipped = [r.getMessage() for r in caplog.records if "shared verdict" in r.getMessage()]
+    assert len(skipped) == 2 and "probed_at is out of range" in skipped[1]
+    assert caplog.text.count("ignoring a result from the store") == 2
 
 
 async def test_a_hung_store_is_unreachable_then_recovered_without_help(
