@@ -2,9 +2,11 @@
 
 Probe side: a lease has one holder, renewed only by it; a published result is
 stored with its probe's wall time, pushed to subscribers, and renews only its
-publisher's lease. Serve side: the subscription, the snapshot (the admin state:
-``tests/test_store_admin.py``). The link: its timeout, its health state machine
-(every transition logged and counted), its recovery, and a password that never shows.
+publisher's lease (the gate over them: ``tests/test_store_probe_side.py``). Serve
+side: the subscription, the snapshot, shared verdicts that are not results (the
+admin state: ``tests/test_store_admin.py``). The link: its timeout, its health
+state machine (every transition logged and counted), its recovery, a hung
+sentinel, and a password that never shows.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from lbhealth.app.workers import check_workers
 from lbhealth.config import ConfigError, parse_inventory
 from lbhealth.config.store_url import parse_store_url
 from lbhealth.core.engine import Engine
-from lbhealth.core.sharing import KeyIndex, ProbeSharing
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
 from lbhealth.store.admin import AdminStore
@@ -329,36 +330,3 @@ def test_without_a_store_readyz_says_this_instance_is_alone(
     verbose = httpx.get(f"{running.url}/readyz?verbose").text
     assert "[+]store ok: none set; this instance probes and serves alone" in verbose
     assert "lbhealth_store_state" not in httpx.get(f"{running.url}/metrics").text
-
-
-async def test_the_probe_side_gates_and_publishes_on_its_own(
-    redis_server: RedisServer, sim: Callable[..., SimServer]
-) -> None:
-    """What a probe process needs, without the serving side: the gate and the publisher."""
-    backend = sim({"/": IIS_WELCOME})
-    data = {"settings": {"interval": 1}, "nodes": {"web1": {"checks": [{"kind": "iis"}]}}}
-    data["nodes"]["web1"]["checks"][0]["url"] = backend.url()
-    engines = [Engine(parse_inventory(data, "test")) for _ in range(2)]
-    links = [await connected(redis_server.url()) for _ in range(2)]
-    sides = [ProbeSharing(e, link) for e, link in zip(engines, links, strict=True)]
-    for engine, side in zip(engines, sides, strict=True):
-        engine.observers.append(side.observe)
-    (mine,), (theirs,) = engines[0].checks["web1"], engines[1].checks["web1"]
-    assert await sides[0].should_probe(mine)
-    assert not await sides[1].should_probe(theirs)  # one instance probes the check
-    sending = asyncio.create_task(sides[0].run())
-    await engines[0].run(mine)
-    key = sides[0].index.key(mine)
-    await eventually(lambda: redis_server.client().exists(verdict_key(key)) == 1)
-    (shared,) = await snapshot(links[1], [key])
-    assert (shared.by, shared.result.status) == (links[0].instance, Status.UP)
-    assert KeyIndex(engines[1]).accept(shared)
-    assert engines[1].current(theirs).status is Status.UP
-    links[1].health.failed("test: store lost")
-    assert await sides[1].should_probe(theirs)  # alone, it probes without asking
-    await sides[0].release()
-    assert redis_server.client().get(lease_key(key)) is None
-    sending.cancel()
-    for engine in engines:
-        await engine.aclose()
-    await asyncio.gather(*(link.aclose() for link in links))

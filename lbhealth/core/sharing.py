@@ -59,18 +59,33 @@ class ProbeSharing:
         self.leases = Leases(link)
         self.publisher = ResultPublisher(link)
         self.index = KeyIndex(engine)
+        #: Checks whose last probe another instance made (this one was told no).
+        self._skipped: set[str] = set()
 
     def _ttl(self, check: Check) -> float:
         return lease_ttl(check, self.engine.inventory.settings.jitter)
 
     async def should_probe(self, check: Check) -> bool:
-        """True when this instance holds (took or renewed) the check's lease, or is alone."""
+        """True when this instance holds (took or renewed) the check's lease, or is alone.
+
+        Probing again after being told that another instance held the check, this
+        one's own rise/fall state of it is stale (the probe process never sees the
+        others' results): :meth:`lbhealth.core.engine.Engine.took_over` drops it.
+        """
+        key = self.index.key(check)
         if not self.link.health.sharing:
-            return True
-        try:
-            return await self.leases.hold(self.index.key(check), self._ttl(check))
-        except StoreUnavailable:
-            return True
+            mine = True
+        else:
+            try:
+                mine = await self.leases.hold(key, self._ttl(check))
+            except StoreUnavailable:
+                mine = True
+        if not mine:
+            self._skipped.add(key)
+        elif key in self._skipped:
+            self._skipped.discard(key)
+            self.engine.took_over(check)
+        return mine
 
     def observe(self, check: Check, result: CheckResult, _kind: str) -> None:
         """Engine observer: offer the result just probed here to the other instances."""
