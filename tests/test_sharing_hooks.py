@@ -110,10 +110,34 @@ def test_a_check_is_shared_only_with_instances_that_probe_it_the_same_way() -> N
         engine(clocks, expect="Welcome"),
         engine(clocks, timeout=2),
         engine(clocks, expect_status=["200", "302"]),
+        engine(clocks, url="http://127.0.0.1:9/other"),
+        engine(clocks, headers={"Host": "eim.example.com"}),
+        engine(clocks, headers={"Host": "wim.example.com"}),
+        engine(clocks, headers={"Authorization": "Basic dXNlcjpwYXNz"}),  # a credential, or none
+        engine(clocks, url="http://ops:secret-1@127.0.0.1:9/"),
     ]
     keys = {shared_key(e.checks["web1"][0]) for e in changed}
-    assert len(keys | {shared_key(check)}) == 4
+    assert len(keys | {shared_key(check)}) == len(changed) + 1
     assert lease_ttl(check, 0.1) > check.interval * 1.1  # outlives the holder's longest period
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        {"headers": {"Authorization": "Bearer {}"}},
+        {"headers": {"Cookie": "JSESSIONID={}; lang=en", "X-Api-Key": "{}"}},
+        {"url": "http://ops:{}@127.0.0.1:9/"},
+    ],
+)
+def test_a_shared_key_digests_no_credential(secret: dict[str, Any]) -> None:
+    """The key is shown in Redis and the verdict file: two passwords give the same key, so
+    nobody can try a dictionary of passwords against its digest."""
+    clocks = Clocks()
+    keys = set()
+    for password in ("hunter2-Pass-0001", "correct-Horse-0002"):
+        spec = json.loads(json.dumps(secret).replace("{}", password))
+        keys.add(shared_key(engine(clocks, **spec).checks["web1"][0]))
+    assert len(keys) == 1
 
 
 async def test_the_gate_skips_probes_and_fails_open(sim: Sim) -> None:

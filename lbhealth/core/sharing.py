@@ -22,6 +22,7 @@ from lbhealth.store.lease import LEASE_MARGIN, Leases
 from lbhealth.store.link import StoreLink, StoreUnavailable
 from lbhealth.store.publish import ResultPublisher
 from lbhealth.store.shared import SharedResult
+from lbhealth.text.redact import MASK, mask_url, sensitive_header
 from lbhealth.verdict import CheckResult
 
 
@@ -30,10 +31,20 @@ def shared_key(check: Check) -> str:
 
     Instances share a check's lease and results only when they probe it the same
     way (same spec and timeout); during a rolling update that changes a check, old
-    and new versions keep apart.
+    and new versions keep apart. Credentials are left out of the digest (masked:
+    the URL's ``user:password@`` and credential headers' values): the key is shown
+    in Redis and in the verdict file, and a short unsalted digest of a password is
+    one dictionary attack away from it. Whether a check carries them still counts.
     """
+    spec = check.spec.model_dump()
+    if check.spec.url is not None:
+        spec["url"] = mask_url(check.spec.url)
+    spec["headers"] = {
+        name: MASK if sensitive_header(name) else value
+        for name, value in check.spec.headers.items()
+    }
     identity = json.dumps(
-        [check.spec.model_dump(), check.timeout],
+        [spec, check.timeout],
         sort_keys=True,
         default=lambda value: sorted(value) if isinstance(value, frozenset) else str(value),
     )
