@@ -76,7 +76,8 @@ class SharedAdmin:
     def _take(
         self, version: int, changes: Mapping[str, AdminEntry | None]
     ) -> dict[str, AdminEntry | None]:
-        """The part of a change that is newer, node by node, than what is served; now served."""
+        """The part of a change newer, node by node, than what is served here; its versions
+        recorded as served (the caller serves it)."""
         for taken in self._resyncing:
             taken.append((version, dict(changes)))
         newer = {n: e for n, e in changes.items() if version > self.version(n)}
@@ -114,6 +115,10 @@ class SharedAdmin:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             log.warning("ignoring an admin change from the store: %s", exc)
             return
+        self._serve(version, changes)
+
+    def _serve(self, version: int, changes: Mapping[str, AdminEntry | None]) -> None:
+        """Serve the part of a change that is newer than what is served here."""
         newer = self._take(version, changes)
         if newer:
             self.admin.adopt(newer, complete=False)
@@ -139,7 +144,8 @@ class SharedAdmin:
                     len(known),
                     extra={"nodes": sorted(known)},
                 )
-            self._take(await self._publish(known), known)
+            # Served again: a change pushed meanwhile was older than this write-back.
+            self._serve(await self._publish(known), known)
             return
         fields = {k.decode() if isinstance(k, bytes) else str(k): v for k, v in raw.items()}
         self._floor, self._versions = int(fields.pop(VERSION, b"0")), {}
