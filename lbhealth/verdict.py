@@ -10,11 +10,12 @@ worst status wins). Mapping a verdict to HTTP is the serving side's business
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lbhealth.text.clean import clean_data, clean_reason
+from lbhealth.text.clean import clean_data, clean_reason, quoted
 
 
 class Status(enum.Enum):
@@ -73,26 +74,65 @@ class CheckResult:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> CheckResult:
+    def from_json(cls, data: Any) -> CheckResult:
         """The result :meth:`to_json` wrote (latency to 0.1 ms), read back.
 
         Results travel between lbhealth instances (a shared store) and across
-        restarts (the verdict file): text from there is cleaned again before a
-        monitor reads it. Raises KeyError, TypeError or ValueError on anything else.
+        restarts (the verdict file): what comes from there is checked field by
+        field and its text cleaned and bounded again, like any backend's, before a
+        monitor reads it. ValueError, naming the field, on anything else.
         """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"result must be an object, not {type(data).__name__}")
         details = data.get("details", {})
         if not isinstance(details, Mapping):
-            raise TypeError(f"details must be a mapping, not {type(details).__name__}")
+            raise ValueError(f"details must be an object, not {type(details).__name__}")
+        status = text_field(data, "status")
+        if status not in {s.value for s in Status}:
+            raise ValueError(f"status must be UP or DOWN, not {quoted(status)}")
         return cls(
-            name=str(data["name"]),
-            kind=str(data["kind"]),
-            target=str(data["target"]),
-            status=Status(data["status"]),
-            reason=clean_reason(str(data["reason"])),
-            latency=float(data["latency_ms"]) / 1000,
-            checked_at=float(data["checked_at"]),
-            details=dict(details),
+            name=clean_reason(text_field(data, "name")),
+            kind=clean_reason(text_field(data, "kind")),
+            target=clean_reason(text_field(data, "target")),
+            status=Status(status),
+            reason=clean_reason(text_field(data, "reason")),
+            latency=number_field(data, "latency_ms") / 1000,
+            checked_at=number_field(data, "checked_at"),
+            details=clean_data(dict(details)),
         )
+
+
+def text_field(data: Mapping[str, Any], name: str) -> str:
+    """A text field of data read back from elsewhere; ValueError, naming it, if not text."""
+    value = _field(data, name)
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be text, not {type(value).__name__}")
+    return value
+
+
+def number_field(data: Mapping[str, Any], name: str) -> float:
+    """A finite number read back from elsewhere; ValueError, naming it, on anything else.
+
+    JSON allows integers of any length and ``Infinity``/``NaN``: a time of 10**400
+    or NaN must not reach the freshness rule.
+    """
+    value = _field(data, name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, not {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is out of range") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, not {number}")
+    return number
+
+
+def _field(data: Mapping[str, Any], name: str) -> Any:
+    try:
+        return data[name]
+    except KeyError:
+        raise ValueError(f"{name} is missing") from None
 
 
 def aggregate(results: Iterable[CheckResult]) -> tuple[Status, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from lbhealth.app.sharing import VerdictKeeper
 from lbhealth.config import parse_inventory
 from lbhealth.core.checks import Check
 from lbhealth.core.engine import Engine
@@ -30,6 +32,7 @@ from lbhealth.serve.prebuilt import AnswerBook
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.shared import SharedResult
 from lbhealth.store.verdict_file import read_verdict_file, write_verdict_file
+from lbhealth.text.clean import MAX_REASON
 from lbhealth.verdict import CheckResult, Status
 
 Sim = Callable[..., SimServer]
@@ -107,10 +110,34 @@ def test_a_check_is_shared_only_with_instances_that_probe_it_the_same_way() -> N
         engine(clocks, expect="Welcome"),
         engine(clocks, timeout=2),
         engine(clocks, expect_status=["200", "302"]),
+        engine(clocks, url="http://127.0.0.1:9/other"),
+        engine(clocks, headers={"Host": "eim.example.com"}),
+        engine(clocks, headers={"Host": "wim.example.com"}),
+        engine(clocks, headers={"Authorization": "Basic dXNlcjpwYXNz"}),  # a credential, or none
+        engine(clocks, url="http://ops:secret-1@127.0.0.1:9/"),
     ]
     keys = {shared_key(e.checks["web1"][0]) for e in changed}
-    assert len(keys | {shared_key(check)}) == 4
+    assert len(keys | {shared_key(check)}) == len(changed) + 1
     assert lease_ttl(check, 0.1) > check.interval * 1.1  # outlives the holder's longest period
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        {"headers": {"Authorization": "Bearer {}"}},
+        {"headers": {"Cookie": "JSESSIONID={}; lang=en", "X-Api-Key": "{}"}},
+        {"url": "http://ops:{}@127.0.0.1:9/"},
+    ],
+)
+def test_a_shared_key_digests_no_credential(secret: dict[str, Any]) -> None:
+    """The key is shown in Redis and the verdict file: two passwords give the same key, so
+    nobody can try a dictionary of passwords against its digest."""
+    clocks = Clocks()
+    keys = set()
+    for password in ("hunter2-Pass-0001", "correct-Horse-0002"):
+        spec = json.loads(json.dumps(secret).replace("{}", password))
+        keys.add(shared_key(engine(clocks, **spec).checks["web1"][0]))
+    assert len(keys) == 1
 
 
 async def test_the_gate_skips_probes_and_fails_open(sim: Sim) -> None:
@@ -176,3 +203,71 @@ def test_the_verdict_file_gives_back_fresh_results_of_unchanged_checks(tmp_path:
     path.write_text("{not json")
     with pytest.raises(ValueError, match="unreadable verdict file"):
         read_verdict_file(path)
+
+
+GOOD = {
+    "name": "iis",
+    "kind": "iis",
+    "target": "http://127.0.0.1:9/",
+    "status": "UP",
+    "reason": "IIS answered",
+    "latency_ms": 1.5,
+    "checked_at": 1_700_000_000.0,
+}
+
+
+@pytest.mark.parametrize(
+    ("item", "named"),
+    [
+        ({"result": "oops"}, "result must be an object, not str"),
+        ({"probed_at": 10**400}, "probed_at is out of range"),
+        ({"probed_at": float("nan")}, "probed_at must be finite"),
+        ({"probed_at": "1.5"}, "probed_at must be a number, not str"),
+        ({"result": {**GOOD, "latency_ms": -(10**400)}}, "latency_ms is out of range"),
+        ({"result": {**GOOD, "checked_at": float("inf")}}, "checked_at must be finite"),
+        ({"result": {**GOOD, "status": "MAYBE\x1b[2J"}}, "status must be UP or DOWN, not 'MAYBE"),
+        ({"result": {**GOOD, "status": ["UP"]}}, "status must be text, not list"),
+        ({"result": {**GOOD, "details": ["x"]}}, "details must be an object, not list"),
+        ({"result": {k: v for k, v in GOOD.items() if k != "reason"}}, "reason is missing"),
+        ({"key": None}, "key must be text, not NoneType"),
+        ({"by": {}}, "by must be text, not dict"),
+    ],
+)
+async def test_a_bad_verdict_file_entry_is_skipped_and_named_and_the_rest_served(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, item: dict[str, Any], named: str
+) -> None:
+    """A damaged entry (or one written by hand) never stops the start: it is skipped, one log
+    line names it and why, and the file's other results are served."""
+    clocks = Clocks()
+    eng = engine(clocks)
+    (check,) = eng.checks["web1"]
+    path = tmp_path / "verdicts.json"
+    eng.inventory.settings.verdict_file = path
+    good = {"key": shared_key(check), "by": "i1", "probed_at": clocks.wall() - 1, "result": GOOD}
+    entries = [{**good, **item}, good]
+    path.write_text(json.dumps({"version": 1, "verdicts": entries}))
+    assert await VerdictKeeper(eng).load() == 1
+    assert eng.current(check).reason == "IIS answered"
+    (line,) = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert "1 of 2 entries skipped: verdicts[0]: not a shared result: " in line
+    assert named in line and "\x1b" not in line
+
+
+def test_results_read_back_are_cleaned_and_bounded_like_any_backend_text() -> None:
+    """A store or a file holds text anyone may have written: it is shown only as one bounded,
+    printable line, the state token defused, like a backend's own."""
+    long = "E" * 5000
+    written = {
+        **GOOD,
+        "reason": f"boom\r\nx-lbhealth-state: up\x1b[2J {long}",
+        "target": "http://127.0.0.1:9/\u202e\nlbhealth-state: up",
+        "name": "iis\x00",
+        "details": {"server": f"IIS\x9b2J {long}", "rows": [{"cell\n": "a\u2028b"}]},
+    }
+    result = CheckResult.from_json(written)
+    assert len(result.reason) <= MAX_REASON and result.reason.startswith("boom x-lbhealth_state")
+    assert result.target == "http://127.0.0.1:9/ lbhealth_state: up"
+    assert result.name == "iis"
+    assert len(result.details["server"]) <= MAX_REASON and "\x9b" not in result.details["server"]
+    assert result.details["rows"] == [{"cell": "a b"}]
+    assert CheckResult.from_json(result.to_json()) == result  # what is clean stays as it is

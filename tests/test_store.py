@@ -2,16 +2,20 @@
 
 Probe side: a lease has one holder, renewed only by it; a published result is
 stored with its probe's wall time, pushed to subscribers, and renews only its
-publisher's lease. Serve side: the subscription, the snapshot, the admin state.
-The link: its timeout, its health state machine (every transition logged and
-counted), its recovery, and a password that never shows.
+publisher's lease (the gate over them: ``tests/test_store_probe_side.py``). Serve
+side: the subscription, the snapshot, shared verdicts that are not results (the
+admin state: ``tests/test_store_admin.py``). The link: its timeout, its health
+state machine (every transition logged and counted), its recovery, a hung
+sentinel, and a password that never shows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,11 +25,11 @@ import httpx
 import pytest
 
 from lbhealth.admin.reload import RESTART_ONLY
+from lbhealth.app.sharing import Sharing
 from lbhealth.app.workers import check_workers
 from lbhealth.config import ConfigError, parse_inventory
 from lbhealth.config.store_url import parse_store_url
 from lbhealth.core.engine import Engine
-from lbhealth.core.sharing import KeyIndex, ProbeSharing
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
 from lbhealth.store.admin import AdminStore
@@ -33,11 +37,9 @@ from lbhealth.store.follow import Subscription, snapshot
 from lbhealth.store.lease import Leases
 from lbhealth.store.link import StoreLink, StoreUnavailable
 from lbhealth.store.publish import Outgoing, ResultPublisher
-from lbhealth.store.shared import ADMIN, RESULTS, SharedResult, lease_key, verdict_key
-from lbhealth.store.shared_admin import VERSION, SharedAdmin
-from lbhealth.store.state_file import read_state_file
+from lbhealth.store.shared import RESULTS, SharedResult, lease_key, verdict_key
 from lbhealth.verdict import CheckResult, Status
-from tests._redis import RedisServer, eventually
+from tests._redis import RedisServer, Sentinel, eventually
 from tests._servers import Running, free_port
 
 PASSWORD = "s3cret-Redis-pass-77"
@@ -131,6 +133,39 @@ def test_a_shared_result_that_is_not_one_is_refused() -> None:
             SharedResult.decode(raw)
 
 
+async def test_shared_verdicts_that_are_not_results_are_skipped_and_the_store_connects(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Values under ``lbhealth:verdict:*`` or on the channel that are not results (another
+    writer, a damaged store) are logged and skipped: the link connects, the rest is served."""
+    nodes = {n: {"checks": [{"kind": "tcp", "address": "127.0.0.1:9"}]} for n in ("a", "b", "c")}
+    engine = Engine(parse_inventory({"nodes": nodes}, "test"))
+    sharing = Sharing(engine, AdminStore(engine.inventory), redis_server.url(), probing=False)
+    checks = [engine.checks[n][0] for n in nodes]
+    keys = [sharing.index.key(check) for check in checks]
+    good = SharedResult(keys[2], RESULT, time.time() - 1, "another")
+    client = redis_server.client()
+    client.set(verdict_key(keys[0]), json.dumps({**good.to_json(), "result": "oops"}))
+    client.set(verdict_key(keys[1]), json.dumps({**good.to_json(), "probed_at": 10**400}))
+    client.set(verdict_key(keys[2]), good.encode())
+    await sharing.start()
+    try:
+        assert sharing.link.health.state == "connected"
+        assert engine.current(checks[2]).reason == RESULT.reason
+        assert engine.current(checks[0]).reason == "not probed yet"
+        pushed = dataclasses.replace(RESULT, reason="pushed")
+        later = SharedResult(keys[1], pushed, time.time(), "another")
+        for bad in ("[" * 100_000, json.dumps({**later.to_json(), "probed_at": float("nan")})):
+            client.publish(RESULTS, bad)
+        client.publish(RESULTS, later.encode())
+        await eventually(lambda: engine.current(checks[1]).reason == "pushed")
+    finally:
+        await sharing.stop()
+    skipped = [r.getMessage() for r in caplog.records if "shared verdict" in r.getMessage()]
+    assert len(skipped) == 2 and "probed_at is out of range" in skipped[1]
+    assert caplog.text.count("ignoring a result from the store") == 2
+
+
 async def test_a_hung_store_is_unreachable_then_recovered_without_help(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, redis_server: RedisServer
 ) -> None:
@@ -182,77 +217,26 @@ async def test_a_wrong_password_is_a_clear_error_that_shows_none(tmp_path: Path)
     assert "wrong-pass-1234" not in link.health.last_error
 
 
-def admin_instance(url: str, state_file: Path) -> tuple[StoreLink, AdminStore, SharedAdmin]:
-    """One instance's admin side: its store, subscription and shared admin state."""
-    nodes = {n: {"checks": [{"kind": "tcp", "address": "127.0.0.1:9"}]} for n in ("a", "b")}
-    inventory = parse_inventory({"settings": {"state_file": str(state_file)}, "nodes": nodes})
-    link, admin = StoreLink(url), AdminStore(inventory)
-    shared, subscription = SharedAdmin(link, admin), Subscription(link)
-    subscription.handle(ADMIN, shared.receive)
-    link.on_recovery(subscription.resubscribe)
-    link.on_recovery(shared.resync)
-    admin.remote = shared
-    return link, admin, shared
-
-
-async def test_admin_changes_reach_every_instance_pushed_and_in_order(
+async def test_a_hung_sentinel_listed_first_does_not_keep_the_store_away(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    link1, admin1, shared1 = admin_instance(redis_server.url(), tmp_path / "1" / "state.json")
-    link2, admin2, _ = admin_instance(redis_server.url(), tmp_path / "2" / "state.json")
-    assert await link1.recover() and await link2.recover()
-    await admin1.set("a", "drain", "patching", "ops")
-    await eventually(lambda: admin2.get("a").state == "drain")
-    assert admin2.get("a").reason == "patching"
-    await admin2.set("b", "maint", "disk", "ops")
-    await admin2.reset("a", "ops")
-    await eventually(lambda: (admin1.get("a").state, admin1.get("b").state) == ("enabled", "maint"))
-    # A change older than the last one served is ignored, whenever it arrives.
-    stale = {"version": 1, "nodes": {"a": {"state": "maint", "reason": "old"}}}
-    shared1.receive(json.dumps(stale).encode())
-    assert admin1.get("a").state == "enabled"
-    # Each instance's state file holds the last state it knew (what a restart serves).
-    await eventually(lambda: "b" in read_state_file(tmp_path / "2" / "state.json"))
-    await eventually(lambda: read_state_file(tmp_path / "1" / "state.json").keys() == {"b"})
-    # The store refuses (it is gone): the change is made nowhere, and said so.
-    redis_server.kill()
-    with pytest.raises(StoreUnavailable, match="unavailable"):
-        await admin1.set("a", "maint", "nope", "ops")
-    assert admin1.get("a").state == "enabled"
-    await asyncio.gather(link1.aclose(), link2.aclose())
-
-
-async def test_a_store_that_lost_the_admin_state_gets_it_back(
-    redis_server: RedisServer, tmp_path: Path
-) -> None:
-    """Redis restarted empty (no persistence): the instances write back what they knew."""
-    link1, admin1, shared1 = admin_instance(redis_server.url(), tmp_path / "1" / "state.json")
-    assert await link1.recover()
-    await admin1.set("a", "drain", "first", "ops")
-    await admin1.reset("a", "ops")
-    await admin1.set("b", "maint", "disk swap", "ops")
-    assert shared1.version >= 3
-    redis_server.kill()
-    restarted = RedisServer(redis_server.workdir, port=redis_server.port).start()
+    """A sentinel that accepts connections but never answers (a stopped one) is listed first:
+    the other one names the master, at the first try and at every reconnection."""
+    sentinel = Sentinel(tmp_path / "sentinel", redis_server).start()
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(64)  # the kernel accepts; nothing ever answers
+    sentinels = f"127.0.0.1:{hung.getsockname()[1]},127.0.0.1:{sentinel.port}"
+    link = StoreLink(f"redis+sentinel://:{redis_server.password}@{sentinels}/mymaster/0")
     try:
-        assert restarted.client().hgetall(ADMIN) == {}
-        tries = 1
-        while not await link1.recover():  # the first try may meet the dead connection
-            tries += 1
-            assert tries <= 10
-        entries = restarted.client().hgetall(ADMIN)
-        assert json.loads(entries[b"b"])["state"] == "maint"
-        assert int(entries[VERSION.encode()]) >= 1
-        # A new instance starting now serves it from the store.
-        link2, admin2, _ = admin_instance(restarted.url(), tmp_path / "2" / "state.json")
-        assert await link2.recover()
-        assert admin2.get("b").state == "maint"
-        # Versions count from 1 again, and instance 1 (which saw more) still takes new ones.
-        await admin2.set("a", "drain", "after the restart", "ops")
-        await eventually(lambda: admin1.get("a").reason == "after the restart")
-        await asyncio.gather(link1.aclose(), link2.aclose())
+        for _ in range(3):
+            assert await link.recover(), link.health.last_error
+            await link.client.connection_pool.disconnect()  # the next call asks again
+        assert link.health.transitions["unreachable"] == 0
     finally:
-        restarted.stop()
+        await link.aclose()
+        hung.close()
+        sentinel.stop()
 
 
 @pytest.mark.parametrize(
@@ -346,36 +330,3 @@ def test_without_a_store_readyz_says_this_instance_is_alone(
     verbose = httpx.get(f"{running.url}/readyz?verbose").text
     assert "[+]store ok: none set; this instance probes and serves alone" in verbose
     assert "lbhealth_store_state" not in httpx.get(f"{running.url}/metrics").text
-
-
-async def test_the_probe_side_gates_and_publishes_on_its_own(
-    redis_server: RedisServer, sim: Callable[..., SimServer]
-) -> None:
-    """What a probe process needs, without the serving side: the gate and the publisher."""
-    backend = sim({"/": IIS_WELCOME})
-    data = {"settings": {"interval": 1}, "nodes": {"web1": {"checks": [{"kind": "iis"}]}}}
-    data["nodes"]["web1"]["checks"][0]["url"] = backend.url()
-    engines = [Engine(parse_inventory(data, "test")) for _ in range(2)]
-    links = [await connected(redis_server.url()) for _ in range(2)]
-    sides = [ProbeSharing(e, link) for e, link in zip(engines, links, strict=True)]
-    for engine, side in zip(engines, sides, strict=True):
-        engine.observers.append(side.observe)
-    (mine,), (theirs,) = engines[0].checks["web1"], engines[1].checks["web1"]
-    assert await sides[0].should_probe(mine)
-    assert not await sides[1].should_probe(theirs)  # one instance probes the check
-    sending = asyncio.create_task(sides[0].run())
-    await engines[0].run(mine)
-    key = sides[0].index.key(mine)
-    await eventually(lambda: redis_server.client().exists(verdict_key(key)) == 1)
-    (shared,) = await snapshot(links[1], [key])
-    assert (shared.by, shared.result.status) == (links[0].instance, Status.UP)
-    assert KeyIndex(engines[1]).accept(shared)
-    assert engines[1].current(theirs).status is Status.UP
-    links[1].health.failed("test: store lost")
-    assert await sides[1].should_probe(theirs)  # alone, it probes without asking
-    await sides[0].release()
-    assert redis_server.client().get(lease_key(key)) is None
-    sending.cancel()
-    for engine in engines:
-        await engine.aclose()
-    await asyncio.gather(*(link.aclose() for link in links))

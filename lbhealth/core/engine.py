@@ -116,6 +116,11 @@ class Engine:
         self.record(check, result, kind)
         return result
 
+    def took_over(self, check: Check) -> None:
+        """This instance probes ``check`` again after others did: rise/fall restarts from
+        its next result, unless it follows the others' results (:meth:`accept`)."""
+        self._flap.resume(check.key)
+
     def changing(self, check: Check) -> bool:
         """rise/fall: the check's results disagree with its state (HAProxy's ``fastinter`` case)."""
         return self._flap.changing(check.key)

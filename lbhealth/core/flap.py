@@ -24,10 +24,15 @@ Key = tuple[str, str]
 
 @dataclass(frozen=True, slots=True)
 class FlapState:
-    """The effective status and how many consecutive raw results disagree with it."""
+    """The effective status and how many consecutive raw results disagree with it.
+
+    ``adopted``: taken from a result decided elsewhere (:meth:`Flap.adopt`), not
+    from this process's own probes.
+    """
 
     status: Status
     streak: int = 0
+    adopted: bool = False
 
 
 def step(state: FlapState | None, raw: Status, rise: int, fall: int) -> FlapState:
@@ -61,8 +66,20 @@ class Flap:
 
         Its streak is not known here: a change starts to build up afresh from it.
         """
-        self._states[key] = FlapState(result.status)
+        self._states[key] = FlapState(result.status, adopted=True)
         self._effective[key] = result
+
+    def resume(self, key: Key) -> None:
+        """This process probes the check again after others did (a lease taken over).
+
+        A state built from its own probes is stale then, maybe hours old: with
+        ``fall: 3``, a last UP seen here would hold the first DOWN as UP although
+        the others reported DOWN. It is dropped, and the next result sets the
+        state directly. A state adopted from the others' results is current: kept.
+        """
+        state = self._states.get(key)
+        if state is not None and not state.adopted:
+            self.forget(key)
 
     def apply(self, key: Key, rise: int, fall: int, result: CheckResult) -> CheckResult:
         """The result to serve: ``result`` itself, or the held one while a change builds up."""

@@ -22,6 +22,7 @@ from lbhealth.store.lease import LEASE_MARGIN, Leases
 from lbhealth.store.link import StoreLink, StoreUnavailable
 from lbhealth.store.publish import ResultPublisher
 from lbhealth.store.shared import SharedResult
+from lbhealth.text.redact import MASK, mask_url, sensitive_header
 from lbhealth.verdict import CheckResult
 
 
@@ -30,10 +31,20 @@ def shared_key(check: Check) -> str:
 
     Instances share a check's lease and results only when they probe it the same
     way (same spec and timeout); during a rolling update that changes a check, old
-    and new versions keep apart.
+    and new versions keep apart. Credentials are left out of the digest (masked:
+    the URL's ``user:password@`` and credential headers' values): the key is shown
+    in Redis and in the verdict file, and a short unsalted digest of a password is
+    one dictionary attack away from it. Whether a check carries them still counts.
     """
+    spec = check.spec.model_dump()
+    if check.spec.url is not None:
+        spec["url"] = mask_url(check.spec.url)
+    spec["headers"] = {
+        name: MASK if sensitive_header(name) else value
+        for name, value in check.spec.headers.items()
+    }
     identity = json.dumps(
-        [check.spec.model_dump(), check.timeout],
+        [spec, check.timeout],
         sort_keys=True,
         default=lambda value: sorted(value) if isinstance(value, frozenset) else str(value),
     )
@@ -59,18 +70,33 @@ class ProbeSharing:
         self.leases = Leases(link)
         self.publisher = ResultPublisher(link)
         self.index = KeyIndex(engine)
+        #: Checks whose last probe another instance made (this one was told no).
+        self._skipped: set[str] = set()
 
     def _ttl(self, check: Check) -> float:
         return lease_ttl(check, self.engine.inventory.settings.jitter)
 
     async def should_probe(self, check: Check) -> bool:
-        """True when this instance holds (took or renewed) the check's lease, or is alone."""
+        """True when this instance holds (took or renewed) the check's lease, or is alone.
+
+        Probing again after being told that another instance held the check, this
+        one's own rise/fall state of it is stale (the probe process never sees the
+        others' results): :meth:`lbhealth.core.engine.Engine.took_over` drops it.
+        """
+        key = self.index.key(check)
         if not self.link.health.sharing:
-            return True
-        try:
-            return await self.leases.hold(self.index.key(check), self._ttl(check))
-        except StoreUnavailable:
-            return True
+            mine = True
+        else:
+            try:
+                mine = await self.leases.hold(key, self._ttl(check))
+            except StoreUnavailable:
+                mine = True
+        if not mine:
+            self._skipped.add(key)
+        elif key in self._skipped:
+            self._skipped.discard(key)
+            self.engine.took_over(check)
+        return mine
 
     def observe(self, check: Check, result: CheckResult, _kind: str) -> None:
         """Engine observer: offer the result just probed here to the other instances."""

@@ -49,8 +49,12 @@ Signature = tuple[int, int, int, int]
 class Remote(Protocol):
     """Where API-set entries are written first when instances share a store."""
 
-    async def write(self, node: str, entry: AdminEntry | None) -> None:
-        """Record the node's entry (None: reset) for every instance; raise if not done."""
+    async def write(self, node: str, entry: AdminEntry | None) -> bool:
+        """Record the node's entry (None: reset) for every instance; raise if not done.
+
+        True when it is the node's newest change known here, to serve now; False
+        when a newer one, made through another instance, is served already.
+        """
         ...
 
 
@@ -223,9 +227,9 @@ class AdminStore:
         async with self._changing:  # one change at a time, applied in the order written
             path = self._path
             if self.remote is not None:
-                await self.remote.write(node, entry)  # raises: nothing changed anywhere
-                self._apply(self._with(node, entry))
-                self._mirror_later()
+                if await self.remote.write(node, entry):  # raises: nothing changed anywhere
+                    self._apply(self._with(node, entry))
+                    self._mirror_later()
             elif path is None:
                 self._apply(self._with(node, entry))
             else:

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel
+from redis.asyncio.sentinel import MasterNotFoundError, Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
@@ -58,6 +58,54 @@ def instance_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
+class Sentinels(Sentinel):
+    """Redis Sentinel asked all at once: the first sentinel to name the master is believed.
+
+    redis-py asks the sentinels one after another, each for up to the socket
+    timeout, and moves one to the front only once it answered. A first sentinel
+    that accepts connections but never answers (stopped, ``SIGSTOP``, a host
+    gone half-way) would then use up every call's whole budget before the next
+    sentinel is asked: the store would stay unreachable for as long as it hangs.
+    Asked together, a hung sentinel costs nothing; the master is known within
+    one round trip of the quickest sentinel that answers.
+    """
+
+    async def discover_master(self, service_name: str) -> tuple[str, int]:
+        asked = [asyncio.ensure_future(self._ask(s, service_name)) for s in self.sentinels]
+        failures: list[str] = []
+        try:
+            for answer in asyncio.as_completed(asked):
+                try:
+                    master = await answer
+                except STORE_ERRORS as exc:
+                    failures.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                if master is not None:
+                    return master
+        finally:
+            # Not awaited: redis-py may finish a cancelled handshake first, and a hung
+            # sentinel would hold the answer up to its socket timeout. Each ends by then.
+            for task in asked:
+                task.cancel()
+                task.add_done_callback(_settled)
+        told = f" ({'; '.join(failures)})" if failures else ""
+        raise MasterNotFoundError(f"no sentinel names a master for {service_name!r}{told}")
+
+    async def _ask(self, sentinel: Redis, service_name: str) -> tuple[str, int] | None:
+        """The master one sentinel names, if it names a healthy one."""
+        masters = await sentinel.sentinel_masters()
+        state = masters.get(service_name) if isinstance(masters, dict) else None
+        if state and self.check_master_state(state, service_name):
+            return state["ip"], state["port"]
+        return None
+
+
+def _settled(task: asyncio.Future[Any]) -> None:
+    """Take a dropped sentinel question's outcome, so that no failure is reported unread."""
+    if not task.cancelled():
+        task.exception()
+
+
 def connect(target: StoreUrl, timeout: float) -> Redis:
     """A client for the store; it connects lazily, on its first call."""
     options: dict[str, Any] = {
@@ -68,7 +116,7 @@ def connect(target: StoreUrl, timeout: float) -> Redis:
     }
     if not target.sentinels:
         return Redis.from_url(target.url, **options)
-    sentinel = Sentinel(list(target.sentinels), sentinel_kwargs=options)  # type: ignore[no-untyped-call]
+    sentinel = Sentinels(list(target.sentinels), sentinel_kwargs=options)  # type: ignore[no-untyped-call]
     master: Redis = sentinel.master_for(
         target.service,
         db=target.db,

@@ -11,10 +11,11 @@ Everything lives under :data:`PREFIX`; one lbhealth deployment per Redis databas
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lbhealth.verdict import CheckResult
+from lbhealth.verdict import CheckResult, number_field, text_field
 
 PREFIX = "lbhealth:"
 #: Channel of every result published (:class:`lbhealth.store.publish.ResultPublisher`).
@@ -52,16 +53,20 @@ class SharedResult:
 
     @classmethod
     def from_json(cls, data: Any) -> SharedResult:
-        """Read :meth:`to_json`'s data; ValueError on anything else (a foreign writer)."""
+        """Read :meth:`to_json`'s data; ValueError, naming the field, on anything else (a foreign
+        writer, a damaged file): the result is checked and its text cleaned
+        (:meth:`lbhealth.verdict.CheckResult.from_json`)."""
         try:
+            if not isinstance(data, Mapping):
+                raise ValueError(f"an object, not {type(data).__name__}")
             return cls(
-                key=str(data["key"]),
-                result=CheckResult.from_json(data["result"]),
-                probed_at=float(data["probed_at"]),
-                by=str(data["by"]),
+                key=text_field(data, "key"),
+                result=CheckResult.from_json(data.get("result")),
+                probed_at=number_field(data, "probed_at"),
+                by=text_field(data, "by"),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"not a shared result: {type(exc).__name__}: {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"not a shared result: {exc}") from None
 
     def encode(self) -> str:
         return json.dumps(self.to_json(), separators=(",", ":"))
@@ -71,6 +76,6 @@ class SharedResult:
         """Read :meth:`encode`'s text; ValueError on anything else."""
         try:
             data = json.loads(raw)
-        except ValueError as exc:  # JSON and Unicode errors alike
-            raise ValueError(f"not a shared result: {exc}") from None
+        except (ValueError, RecursionError) as exc:  # JSON and Unicode errors; nesting too deep
+            raise ValueError(f"not a shared result: {type(exc).__name__}: {exc}") from None
         return cls.from_json(data)
