@@ -113,6 +113,12 @@ class LBHealth:
             work = engine.warm_up()
         self._probing = asyncio.create_task(work)
 
+    async def probing_started(self) -> None:
+        """Until the probe process (if any) runs or failed to start; off the loop, before
+        the server listens."""
+        if self.prober is not None:
+            await self.prober.started()
+
     def _started(self, check: Check, lag: float) -> None:
         self.lag.started(lag, check.interval)
 
