@@ -154,7 +154,7 @@ def build_api(service: Service) -> FastAPI:
     metrics = Metrics(service.answers)
     metrics.registry.register(ProbingCollector(service.lag, lambda: service.prober))
     if service.sharing is not None:
-        metrics.registry.register(StoreCollector(service.sharing))
+        metrics.registry.register(StoreCollector(service.sharing, lambda: service.prober))
     api.include_router(metrics.router())
 
     async def health(
@@ -236,7 +236,7 @@ def build_api(service: Service) -> FastAPI:
             else []
         )
         if verbose:  # warnings, not failures: the verdicts are served, only older
-            lines += store_lines(service.sharing)
+            lines += store_lines(service.sharing, service.prober)
             schedule = service.lag.report()
             state = "[!]schedule behind" if schedule.behind else "[+]schedule ok"
             lines.append(f"{state}: {schedule.describe()}")
