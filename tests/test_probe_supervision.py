@@ -31,7 +31,7 @@ from lbhealth.demo.simserver import Page, SimServer
 from tests._admin import AUTH, TOKEN
 from tests._inventory import inventory, node, same_kind, write
 from tests._poll import wait_ready, wait_until
-from tests._process import lbhealth_command, running
+from tests._process import gone, lbhealth_command, running
 from tests._servers import Running, free_port
 
 Sim = Callable[..., SimServer]
@@ -47,14 +47,6 @@ def child_pid(readyz: str) -> int:
     """The probe process's pid, as ``/readyz?verbose`` names it."""
     line = next(x for x in readyz.splitlines() if "probe-process" in x)
     return int(line.split("(pid ")[1].split(")")[0])
-
-
-def gone(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in status  # exited, not yet reaped by the fork server
 
 
 def kill_after_a_result(prober: ProbeProcess, recorded: Callable[[], float | None]) -> None:
