@@ -48,3 +48,12 @@ def running(
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
         proc.wait(15)
+
+
+def gone(pid: int) -> bool:
+    """Whether process ``pid`` has exited (a zombie not yet reaped by its parent counts)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status

@@ -98,10 +98,13 @@ def descendants(pid: int) -> set[int]:
     todo = [pid]
     while todo:
         current = todo.pop()
-        try:
-            below = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue  # exited meanwhile
+        below: list[str] = []
+        # Each thread's children: the fork server is started from a thread of the service.
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                below += (task / "children").read_text().split()
+            except OSError:
+                continue  # exited meanwhile
         found.update(int(child) for child in below)
         todo.extend(int(child) for child in below)
     return found

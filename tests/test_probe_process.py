@@ -30,7 +30,7 @@ from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
 from tests._inventory import same_kind, write
 from tests._poll import wait_ready, wait_until
-from tests._process import lbhealth_command, running
+from tests._process import gone, lbhealth_command, running
 from tests._servers import Running, free_port
 
 Sim = Callable[..., SimServer]
@@ -88,14 +88,6 @@ def test_a_killed_probe_process_is_restarted_and_probing_goes_on(
     assert "lbhealth_probe_process_restarts_total 1.0" in metrics
 
 
-def _gone(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "\nState:\tZ" in status  # exited, not yet reaped by its new parent
-
-
 def test_the_probe_process_does_not_outlive_a_killed_service(sim: Sim, tmp_path: Path) -> None:
     backend = sim({"/": IIS_WELCOME})
     config = write(tmp_path / "inventory.yaml", web1_inventory(backend.url(), interval=0.2))
@@ -106,10 +98,10 @@ def test_the_probe_process_does_not_outlive_a_killed_service(sim: Sim, tmp_path:
         wait_ready(url, process=service)
         line = next(x for x in verbose_readyz(url).splitlines() if "probe-process" in x)
         child = int(line.split("(pid ")[1].split(")")[0])
-        assert not _gone(child)
+        assert not gone(child)
         service.kill()
         service.wait(10)
-    wait_until(lambda: _gone(child), bool)  # the closed pipe stopped it
+    wait_until(lambda: gone(child), bool)  # the closed pipe stopped it
 
 
 def test_probe_lateness_over_a_tenth_of_the_window_is_behind(

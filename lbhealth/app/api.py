@@ -101,6 +101,8 @@ class Service(Reloadable, Protocol):
 
     def start_probing(self) -> None: ...
 
+    async def probing_started(self) -> None: ...
+
     async def stop_probing(self) -> None: ...
 
     async def lb_state(self, name: str) -> tuple[NodeVerdict, AdminEntry, int | None] | None: ...
@@ -126,6 +128,7 @@ def build_api(service: Service) -> FastAPI:
         settings = service.settings
         await service.start_sharing()
         service.start_probing()
+        await service.probing_started()
         uninstall_sighup = install_sighup(service)
         # Other workers (or an operator) may change the state file: follow it.
         following = asyncio.create_task(service.admin.watch())
@@ -151,7 +154,7 @@ def build_api(service: Service) -> FastAPI:
     metrics = Metrics(service.answers)
     metrics.registry.register(ProbingCollector(service.lag, lambda: service.prober))
     if service.sharing is not None:
-        metrics.registry.register(StoreCollector(service.sharing))
+        metrics.registry.register(StoreCollector(service.sharing, lambda: service.prober))
     api.include_router(metrics.router())
 
     async def health(
@@ -224,8 +227,7 @@ def build_api(service: Service) -> FastAPI:
         parts: list[tuple[str, str | None]] = [("config", None), ("probes", probes_failure)]
         prober = service.prober
         if prober is not None:
-            down = None if prober.alive else "not running; restarting, verdicts age meanwhile"
-            parts.append((f"probe-process (pid {prober.pid})", down))
+            parts.append((f"probe-process (pid {prober.pid})", prober.problem))
         ok = all(why is None for _, why in parts)
         verbose = "verbose" in request.query_params
         lines = (
@@ -234,7 +236,7 @@ def build_api(service: Service) -> FastAPI:
             else []
         )
         if verbose:  # warnings, not failures: the verdicts are served, only older
-            lines += store_lines(service.sharing)
+            lines += store_lines(service.sharing, service.prober)
             schedule = service.lag.report()
             state = "[!]schedule behind" if schedule.behind else "[+]schedule ok"
             lines.append(f"{state}: {schedule.describe()}")

@@ -47,7 +47,13 @@ class LBHealth:
         #: With ``settings.store``: this instance's part in the group sharing it (the probe
         #: side lives in the probe process, when there is one).
         self.sharing = (
-            Sharing(engine, self.admin, store.get_secret_value(), not self._in_process())
+            Sharing(
+                engine,
+                self.admin,
+                store.get_secret_value(),
+                not self._in_process(),
+                self._probed_here,
+            )
             if store
             else None
         )
@@ -75,6 +81,11 @@ class LBHealth:
     def _in_process(self) -> bool:
         """Background probes run in the child process (the default), not on this loop."""
         return self.engine.background and self.settings.probe_process
+
+    def _probed_here(self, instance: str) -> bool:
+        """Whether a result published under ``instance`` is this instance's own probe
+        process's (it came over the pipe already)."""
+        return self.prober is not None and self.prober.publishes_as(instance)
 
     async def start_sharing(self) -> None:
         """Before probing: serve the verdicts kept on disk, then the store's shared state."""
@@ -112,6 +123,12 @@ class LBHealth:
         else:
             work = engine.warm_up()
         self._probing = asyncio.create_task(work)
+
+    async def probing_started(self) -> None:
+        """Until the probe process (if any) runs or failed to start; off the loop, before
+        the server listens."""
+        if self.prober is not None:
+            await self.prober.started()
 
     def _started(self, check: Check, lag: float) -> None:
         self.lag.started(lag, check.interval)
@@ -155,6 +172,7 @@ class LBHealth:
             prober, self.prober = self.prober, None
             self._retire(asyncio.ensure_future(prober.stop()), cancel=False)
         if self.sharing is not None:
+            self.sharing.set_probing(not self._in_process())
             self.sharing.reloaded()
         self.start_probing()
         return counts

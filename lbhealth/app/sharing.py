@@ -14,7 +14,9 @@ before probing, written in the background at most every :data:`KEEP_EVERY`
 seconds, and once more at stop.
 
 :func:`store_lines` is what ``/readyz?verbose`` says of the store, and
-:class:`StoreCollector` what ``/metrics`` does.
+:class:`StoreCollector` what ``/metrics`` does. With the probe process, the probe
+side's link, leases and counters are the child's (its heartbeat tells them:
+:attr:`lbhealth.core.probe_process.ProbeProcess.store`), not this process's.
 """
 
 from __future__ import annotations
@@ -22,17 +24,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from lbhealth.core.checks import Check
 from lbhealth.core.engine import Engine
+from lbhealth.core.probe_messages import LinkReport
+from lbhealth.core.probe_process import ProbeProcess
 from lbhealth.core.sharing import KeyIndex, ProbeSharing
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.follow import Subscription, snapshot
-from lbhealth.store.health import STATES
+from lbhealth.store.health import STATES, State
 from lbhealth.store.link import StoreLink, StoreUnavailable, instance_id
 from lbhealth.store.shared import ADMIN, RESULTS, SharedResult
 from lbhealth.store.shared_admin import SharedAdmin
@@ -47,12 +51,23 @@ KEEP_EVERY = 1.0
 class Sharing:
     """This instance's part in a group sharing one store."""
 
-    def __init__(self, engine: Engine, admin: AdminStore, url: str, probing: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        admin: AdminStore,
+        url: str,
+        probing: bool = True,
+        ours: Callable[[str], bool] = lambda _by: False,
+    ) -> None:
+        self.engine = engine
         self.link = StoreLink(url)
         self.probe = ProbeSharing(engine, self.link)
         #: This process probes (inline), so it takes leases and publishes; with the probe
         #: process, the child does both over its own link (:mod:`lbhealth.core.probe_process`).
-        self.probing = probing
+        self.probing = False
+        #: Whether a publisher's name is this instance's probe process: its results are
+        #: this instance's own (they came over the pipe), never accepted from others.
+        self.ours = ours
         self.index = self.probe.index
         self.subscription = Subscription(self.link)
         self.admin = SharedAdmin(self.link, admin)
@@ -64,10 +79,19 @@ class Sharing:
         self.link.on_recovery(self.subscription.resubscribe)
         self.link.on_recovery(self._load_verdicts)
         self.link.on_recovery(self.admin.resync)
-        if probing:
-            engine.observers.append(self.probe.observe)
         admin.remote = self.admin
         self._tasks: list[asyncio.Task[None]] = []
+        self.set_probing(probing)
+
+    def set_probing(self, probing: bool) -> None:
+        """Publish this process's results while it probes, not while the probe process does
+        (a reload between on-demand and background mode switches): each result once."""
+        if probing != self.probing:
+            self.probing = probing
+            if probing:
+                self.engine.observers.append(self.probe.observe)
+            else:
+                self.engine.observers.remove(self.probe.observe)
 
     def _accept(self, shared: SharedResult) -> None:
         if self.index.accept(shared):
@@ -79,7 +103,7 @@ class Sharing:
         except ValueError as exc:
             log.warning("ignoring a result from the store: %s", exc)
             return
-        if shared.by != self.link.instance:
+        if shared.by != self.link.instance and not self.ours(shared.by):
             self._accept(shared)
 
     async def _load_verdicts(self) -> None:
@@ -100,9 +124,11 @@ class Sharing:
     async def start(self) -> None:
         """Connect and sync once (bounded by the calls' timeouts), then keep at it."""
         await self.link.recover()
-        self._tasks = [asyncio.create_task(self.link.supervise())]
-        if self.probing:
-            self._tasks.append(asyncio.create_task(self.probe.run()))
+        # The publisher idles while the probe process publishes; a reload may switch.
+        self._tasks = [
+            asyncio.create_task(self.link.supervise()),
+            asyncio.create_task(self.probe.run()),
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -175,34 +201,62 @@ class VerdictKeeper:
             await self.save()
 
 
-def store_lines(sharing: Sharing | None) -> list[str]:
+def probe_link(sharing: Sharing, prober: ProbeProcess | None) -> LinkReport | None:
+    """The probe side's store link: the probe process's, as its last heartbeat told (None
+    before the first), or this process's own when it probes itself."""
+    if prober is None:
+        return LinkReport.of(sharing.link, sharing.probe)
+    return prober.store
+
+
+def _probing(report: LinkReport | None, in_child: bool, serving: State) -> str:
+    """What the probe side does, by its link's state (named when it differs from this one's)."""
+    if report is None:
+        return "the probe process has not reported on its store link yet"
+    if report.state == "connected":
+        return f"probes shared, {report.leases} lease(s) held by {report.instance}"
+    alone = "probing alone" if report.state == "unreachable" else "probing alone until in sync"
+    if not in_child or report.state == serving:
+        return alone
+    why = f" ({report.last_error})" if report.state == "unreachable" else ""
+    return f"{alone}: the probe process's link is {report.state} for {report.age:.0f}s{why}"
+
+
+def store_lines(sharing: Sharing | None, prober: ProbeProcess | None = None) -> list[str]:
     """What ``/readyz?verbose`` says of the store. Never a failure: without the store each
     instance still probes and serves, so it stays ready (a Service keeps it)."""
     if sharing is None:
         return ["[+]store ok: none set; this instance probes and serves alone"]
-    link, health = sharing.link, sharing.link.health
+    health = sharing.link.health
     line = f"[+]store {health.state} for {health.age():.0f}s: {health.shown}"
-    if health.state == "connected":
-        held = len(sharing.probe.leases.held)
-        return [f"{line}; probes shared, {held} lease(s) held by {link.instance}"]
     if health.state == "unreachable":
-        why = health.last_error
-        return [f"{line} ({why}); probing alone, serving the last admin state known"]
-    return [f"{line}; probing alone until in sync"]
+        line += f" ({health.last_error})"
+    probing = _probing(probe_link(sharing, prober), prober is not None, health.state)
+    serving = ", serving the last admin state known" if health.state == "unreachable" else ""
+    return [f"{line}; {probing}{serving}"]
 
 
 class StoreCollector(Collector):
-    """The store link's state and counters, read at scrape time."""
+    """The store links' states and counters, read at scrape time."""
 
-    def __init__(self, sharing: Sharing) -> None:
+    def __init__(
+        self, sharing: Sharing, prober: Callable[[], ProbeProcess | None] = lambda: None
+    ) -> None:
         self.sharing = sharing
+        self.prober = prober
 
     def collect(self) -> Iterator[Metric]:
-        sharing = self.sharing
+        sharing, prober = self.sharing, self.prober()
         health = sharing.link.health
+        report = probe_link(sharing, prober)
         state = GaugeMetricFamily(
             "lbhealth_store_state",
             "1 for the store link's current state (connected, unreachable, recovering)",
+            labels=["state"],
+        )
+        probe_state = GaugeMetricFamily(
+            "lbhealth_store_probe_link_state",
+            "1 for the current state of the probe side's store link (the probe process's own)",
             labels=["state"],
         )
         transitions = CounterMetricFamily(
@@ -212,21 +266,26 @@ class StoreCollector(Collector):
         )
         for name in STATES:
             state.add_metric([name], int(health.state == name))
+            probe_state.add_metric([name], int(report is not None and report.state == name))
             transitions.add_metric([name], health.transitions[name])
         yield state
+        yield probe_state
         yield transitions
         yield GaugeMetricFamily(
             "lbhealth_store_leases_held",
             "Checks this instance probes for all (leases held)",
-            value=len(sharing.probe.leases.held),
+            value=report.leases if report is not None else 0,
         )
-        publisher = sharing.probe.publisher
+        publisher = sharing.probe.publisher  # what this process published (inline, on-demand)
+        sent, dropped = publisher.sent, publisher.dropped
+        if prober is not None:
+            sent, dropped = sent + prober.sent, dropped + prober.dropped
         results = CounterMetricFamily(
             "lbhealth_store_results",
             "Results sent to the store, dropped (store not connected), taken from others",
             labels=["outcome"],
         )
-        results.add_metric(["sent"], publisher.sent)
-        results.add_metric(["dropped"], publisher.dropped)
+        results.add_metric(["sent"], sent)
+        results.add_metric(["dropped"], dropped)
         results.add_metric(["accepted"], sharing.accepted)
         yield results

@@ -48,6 +48,17 @@ class ProbingCollector(Collector):
             )
             yield CounterMetricFamily(
                 "lbhealth_probe_process_restarts",
-                "Times the probe process was restarted after it died",
+                "Times the probe process was restarted (it died, fell silent or could not start)",
                 value=prober.restarts,
+            )
+            yield CounterMetricFamily(
+                "lbhealth_probe_process_stalls",
+                "Times the probe process fell silent (its loop stuck) and was killed",
+                value=prober.stalls,
+            )
+            yield CounterMetricFamily(
+                "lbhealth_probe_process_start_failures",
+                "Tries to start the probe process that failed (out of file descriptors,"
+                " processes or memory)",
+                value=prober.start_failures,
             )

@@ -53,9 +53,10 @@ class StoreUnavailable(Exception):
     """The store failed or did not answer in time. The message names no secret."""
 
 
-def instance_id() -> str:
-    """This process's name in the store (lease holders): host, pid and a random tag."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+def instance_id(pid: int | None = None) -> str:
+    """A process's name in the store (lease holders): host, pid (this one's by default), and
+    a random tag. The probe process is named by its parent, which so knows its results."""
+    return f"{socket.gethostname()}:{pid or os.getpid()}:{secrets.token_hex(3)}"
 
 
 class Sentinels(Sentinel):
