@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -166,15 +166,25 @@ def fuzz_target(bg: Any) -> Iterator[str]:
     bg.run(backend.stop())
 
 
-@SCHEMA.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-def test_fuzzed_api_never_answers_500(case: Any, fuzz_target: str) -> None:
+#: Every operation of the schema, one test each (named by it, so that each runs under any
+#: test runner, pytest-xdist's included, which tells tests apart by their ids).
+OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
+def test_fuzzed_api_never_answers_500(operation: Any, fuzz_target: str) -> None:
     """No 500, and every answer is documented: its status, media type, headers and model."""
-    checks = [
-        not_a_server_error,
-        status_code_conformance,
-        content_type_conformance,
-        response_headers_conformance,
-        response_schema_conformance,
-    ]
-    case.call_and_validate(base_url=fuzz_target, checks=checks, timeout=10)
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    def fuzz(case: Any) -> None:
+        case.call_and_validate(base_url=fuzz_target, checks=CHECKS, timeout=10)
+
+    fuzz()
