@@ -71,6 +71,7 @@ def screen(
     *,
     explain: Explain = explain_status,
     judge_any_status: bool = False,
+    reads_rows: bool = False,
 ) -> Outcome:
     """Apply status, kind judgement, reject and expect, in that order; first DOWN wins.
 
@@ -80,9 +81,11 @@ def screen(
     operator expects some other page, which the kind cannot judge. Listing
     kinds pass ``judge_any_status`` because their list is the whole point.
     The judge runs before ``expect`` so that a page carrying an exception
-    reports the exception, not just "does not match expect".
+    reports the exception, not just "does not match expect". Only a judge that
+    ``reads_rows`` (the listings) gets the page's table rows: building them is
+    most of the cost of reading a large page, and its text is the same without.
     """
-    page = read_page(answer)
+    page = read_page(answer, rows=reads_rows)
     allowed = rules.expect_status if rules.expect_status is not None else default_status
     if answer.status not in allowed:
         return Outcome.down(explain(answer, page, describe_statuses(allowed)))
@@ -116,6 +119,7 @@ def listing_interpreter(kind: ListingRules) -> Interpreter:
             ONLY_200,
             lambda _answer, page, rules: judge_listing(page, rules, kind),
             judge_any_status=True,
+            reads_rows=True,
         )
 
     return interpret_listing

@@ -6,7 +6,9 @@ mid-row. The reader is a small regex tokenizer rather than :mod:`html.parser`
 because it must read a 1 MiB body in a few tens of milliseconds, and every
 pattern is written so that a failed match stops at the next ``<`` or line end:
 no input makes it quadratic. Every function is total: any text gives some
-lines and rows, never an exception.
+lines and rows, never an exception. A page read for its text only (every kind
+but the listings) skips building rows, and takes runs of plain table rows in
+bulk (:mod:`lbhealth.interpret.text.plain_rows`): same text, far less work.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from lbhealth.interpret.text.decode import decode
+from lbhealth.interpret.text.plain_rows import plain_row_lines
 from lbhealth.interpret.types import Answer
 from lbhealth.text.clean import clean_reason, shorten
 
@@ -64,6 +67,9 @@ class Page:
     ``_COMMENT_BUDGET`` characters), one per line: comments often hold
     commented-out markup, so they are never page text, but a JSP that catches
     an exception may print its stack trace into one.
+
+    ``rows`` is empty when the page was read for its text only
+    (``read_page(..., rows=False)``); everything else is the same either way.
     """
 
     source: str
@@ -113,9 +119,11 @@ def _cell_text(raw: str) -> str:
 class _Reader:
     """Accumulates text lines and table rows while the tokenizer walks the markup."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_rows: bool) -> None:
         self.lines: list[str] = []
+        self.keep_rows = keep_rows
         self.rows: list[Row] = []
+        self.row_count = 0
         self.line: list[str] = []
         self.title: list[str] | None = None
         self.title_room = _TITLE_BUDGET
@@ -135,7 +143,7 @@ class _Reader:
 
     @property
     def full(self) -> bool:
-        return self.tags >= MAX_TAGS or len(self.rows) >= MAX_ROWS
+        return self.tags >= MAX_TAGS or self.row_count >= MAX_ROWS
 
     def text(self, chunk: str) -> None:
         if self.spill:
@@ -166,12 +174,36 @@ class _Reader:
         self.line.clear()
         if line:
             self.lines.append(line)
-            self.rows.append(Row((line,), 0))
+            self.add_row((line,), 0, False)
 
     def end_cell(self) -> None:
         if self.cell is not None and self.row is not None:
             self.row.append(_cell_text("".join(self.cell)))
         self.cell = None
+
+    def add_row(self, cells: tuple[str, ...], table: int, header: bool) -> None:
+        self.row_count += 1
+        if self.keep_rows:
+            self.rows.append(Row(cells, table, header))
+
+    def plain_rows(self, text: str, pos: int) -> int:
+        """Text only: read the :data:`_SIMPLE_ROW` rows from ``pos`` on in one go, while
+        even counting every row (and the two the first may flush) keeps clear of the row
+        limit; :meth:`simple_rows` reads what follows one by one, up to the exact limits."""
+        start, tags, most = pos, self.tags, self.row_count + 2
+        while self.title is None and most + 2 < MAX_ROWS:
+            match = _SIMPLE_ROW.match(text, pos)
+            if match is None or (more := tags + text.count("<", pos, match.end())) >= MAX_TAGS:
+                break
+            tags, most, pos = more, most + 1, match.end()
+        if pos > start:
+            self.end_row()
+            self.flush_line()
+            lines = plain_row_lines(text[start:pos])
+            self.tags = tags
+            self.row_count += len(lines)
+            self.lines.extend(lines)
+        return pos
 
     def simple_rows(self, text: str, pos: int) -> int:
         """Read the :data:`_SIMPLE_ROW` rows from ``pos`` on; the position after them.
@@ -180,13 +212,15 @@ class _Reader:
         where the token-by-token reading puts it.
         """
         start = pos
+        if not self.keep_rows:
+            pos = self.plain_rows(text, pos)
         table = (self.tables[-1] if self.tables else 0) or -1
         while (match := _SIMPLE_ROW.match(text, pos)) is not None:
             row = match.group()
             tags = row.count("<")
             if self.title is not None or self.tags + tags >= MAX_TAGS:
                 break
-            if len(self.rows) + 2 >= MAX_ROWS:
+            if self.row_count + 2 >= MAX_ROWS:
                 break
             if pos == start:
                 self.end_row()
@@ -194,7 +228,7 @@ class _Reader:
             self.tags += tags
             cells = [_cell_text(raw) for raw in _SIMPLE_CELL.findall(row)]
             if any(cells):
-                self.rows.append(Row(tuple(cells), table, _DATA_CELL.search(row) is None))
+                self.add_row(tuple(cells), table, _DATA_CELL.search(row) is None)
                 line = "\t".join(cells)
                 self.lines.append(line.replace("\n", " ") if "\n" in line else line)
             pos = match.end()
@@ -204,7 +238,7 @@ class _Reader:
         self.end_cell()
         if self.row and any(self.row):
             table = self.tables[-1] if self.tables else 0
-            self.rows.append(Row(tuple(self.row), table or -1, self.row_header))
+            self.add_row(tuple(self.row), table or -1, self.row_header)
             self.lines.append("\t".join(c.replace("\n", " ") for c in self.row))
         self.row = None
 
@@ -270,10 +304,11 @@ class _Reader:
         return False
 
 
-def read_page(answer: Answer) -> Page:
-    """Decode and read an answer's body; never raises."""
+def read_page(answer: Answer, *, rows: bool = True) -> Page:
+    """Decode and read an answer's body; never raises. Without ``rows``, the page's
+    table rows are not kept (its text is the same), which makes a large page cheaper."""
     source = decode(answer.body, answer.header("Content-Type"))
-    reader = _Reader()
+    reader = _Reader(rows)
     text = source
     if "\r" in text:  # a scan for one character costs far less than a replacing pass
         text = text.replace("\r\n", "\n").replace("\r", "\n")
