@@ -33,7 +33,7 @@ from lbhealth.core.checks import Check
 from lbhealth.core.engine import Engine
 from lbhealth.core.probe_messages import LinkReport
 from lbhealth.core.probe_process import ProbeProcess
-from lbhealth.core.sharing import KeyIndex, ProbeSharing
+from lbhealth.core.sharing import KeyIndex, ProbeSharing, start_link, stop_link
 from lbhealth.store.admin import AdminStore
 from lbhealth.store.follow import Subscription, snapshot
 from lbhealth.store.health import STATES, State
@@ -123,19 +123,11 @@ class Sharing:
 
     async def start(self) -> None:
         """Connect and sync once (bounded by the calls' timeouts), then keep at it."""
-        await self.link.recover()
         # The publisher idles while the probe process publishes; a reload may switch.
-        self._tasks = [
-            asyncio.create_task(self.link.supervise()),
-            asyncio.create_task(self.probe.run()),
-        ]
+        self._tasks = await start_link(self.link, self.probe)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.probing and self.link.health.sharing:
-            await self.probe.release()
+        await stop_link(self._tasks, self.probe, release=self.probing)
         await self.subscription.aclose()
         await self.link.aclose()
 

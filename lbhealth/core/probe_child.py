@@ -26,7 +26,7 @@ from lbhealth.core.probe_messages import (
     LinkReport,
     Report,
 )
-from lbhealth.core.sharing import ProbeSharing
+from lbhealth.core.sharing import ProbeSharing, start_link, stop_link
 from lbhealth.store.link import StoreLink
 from lbhealth.store.verdicts import Key
 from lbhealth.verdict import CheckResult
@@ -61,19 +61,11 @@ class ChildSharing:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        await self.link.recover()
-        self._tasks = [
-            asyncio.create_task(self.link.supervise()),
-            asyncio.create_task(self.probe.run()),
-        ]
+        self._tasks = await start_link(self.link, self.probe)
 
     async def stop(self) -> None:
         """Give the leases up (another instance probes at once), close the link."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.link.health.sharing:
-            await self.probe.release()
+        await stop_link(self._tasks, self.probe, release=True)
         await self.link.aclose()
 
 

@@ -13,6 +13,7 @@ instance probes every check on its own, and a backend that breaks is still seen.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 
@@ -146,3 +147,20 @@ class KeyIndex:
         """Serve a result probed elsewhere, if it is of a current check and newer."""
         check = self.all().get(shared.key)
         return check is not None and self.engine.accept(check, shared.result, shared.probed_at)
+
+
+async def start_link(link: StoreLink, probe: ProbeSharing) -> list[asyncio.Task[None]]:
+    """Connect and sync once (bounded by the calls' timeouts), then keep the link up and the
+    publisher sending; the tasks that do it, for :func:`stop_link`."""
+    await link.recover()
+    return [asyncio.create_task(link.supervise()), asyncio.create_task(probe.run())]
+
+
+async def stop_link(tasks: list[asyncio.Task[None]], probe: ProbeSharing, release: bool) -> None:
+    """Stop what :func:`start_link` started; ``release``: give this process's leases up, so
+    another instance probes those checks at once. The link itself is the caller's to close."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if release and probe.link.health.sharing:
+        await probe.release()
