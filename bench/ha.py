@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from bench.procs import free_port, wait_ready
 from lbhealth.demo.cluster import IIS_WELCOME
 from lbhealth.demo.simserver import SimServer
 
@@ -39,31 +40,10 @@ CHECKS = 10
 TOKEN = "bench-ha-token-0001"
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} not ready")
-        time.sleep(0.05)
-
-
 @contextmanager
 def redis_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A throwaway redis-server on a free port: (URL, process)."""
-    port = _port()
+    port = free_port()
     command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
     proc = subprocess.Popen([*command, "--save", "", "--appendonly", "no"], stdout=subprocess.PIPE)
     try:
@@ -99,14 +79,14 @@ def instances(backend: SimServer, count: int, store: str | None) -> Iterator[lis
         config.write_text(yaml.safe_dump({"settings": settings, "nodes": nodes}))
         started = []
         for _ in range(count):
-            port = _port()
+            port = free_port()
             command = [sys.executable, "-m", "lbhealth", "serve", "--config", str(config)]
             proc = subprocess.Popen([*command, "--port", str(port)], stdout=subprocess.DEVNULL)
             stack.callback(proc.wait, 10)
             stack.callback(proc.terminate)
             started.append((f"http://127.0.0.1:{port}", proc))
         for url, proc in started:
-            _wait(f"{url}/readyz", proc)
+            wait_ready(f"{url}/readyz", proc)
         yield [url for url, _ in started]
 
 

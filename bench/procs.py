@@ -27,23 +27,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_ready(url: str, proc: subprocess.Popen[bytes], deadline: float = 60) -> None:
+    """Wait until ``url`` answers 200; raise when ``proc`` exits or the deadline passes."""
+    end = time.monotonic() + deadline
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > end:
+            raise RuntimeError(f"{url} not ready")
+        time.sleep(0.05)
+
+
 @contextmanager
 def process(command: list[str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server until the block ends; wait until ``ready_url`` answers 200."""
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{command} exited with {proc.returncode}")
-            try:
-                if httpx.get(ready_url, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{ready_url} not ready")
-            time.sleep(0.05)
+        wait_ready(ready_url, proc, 120)
         yield proc
     finally:
         proc.terminate()

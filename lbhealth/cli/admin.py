@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import shtab
 
-from lbhealth.cli.common import EXIT_DOWN, EXIT_OK, EXIT_UNREACHABLE, service_url
+from lbhealth.cli.common import EXIT_DOWN, EXIT_OK, EXIT_UNREACHABLE, add_url
 from lbhealth.config import ConfigError
 from lbhealth.text.clean import clean_data, clean_reason
 
@@ -105,11 +105,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Register ``admin`` on the main parser's subcommands."""
     admin = sub.add_parser("admin", help="drain, maintain or enable nodes of a running service")
-    admin.add_argument(
-        "--url",
-        default=service_url(),
-        help="lbhealth base URL (default: $LBHEALTH_URL or %(default)s)",
-    )
+    add_url(admin)
     admin.add_argument("--token-file", help="file holding the admin token").complete = shtab.FILE
     actions = admin.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="every node's admin state")

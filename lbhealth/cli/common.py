@@ -31,9 +31,13 @@ def config_path(explicit: str | None, flag: str = "--config FILE") -> str:
     return path
 
 
-def service_url() -> str:
-    """Where a running lbhealth is: ``$LBHEALTH_URL``, else the default listener."""
-    return os.environ.get("LBHEALTH_URL", DEFAULT_URL)
+def add_url(parser: argparse.ArgumentParser) -> None:
+    """``--url``: where a running lbhealth is; ``$LBHEALTH_URL``, else the default listener."""
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("LBHEALTH_URL", DEFAULT_URL),
+        help="lbhealth base URL (default: $LBHEALTH_URL or %(default)s)",
+    )
 
 
 def add_format(parser: argparse.ArgumentParser) -> None:

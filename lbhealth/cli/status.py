@@ -25,7 +25,7 @@ from lbhealth.cli.common import (
     EXIT_OK,
     EXIT_UNREACHABLE,
     add_format,
-    service_url,
+    add_url,
 )
 from lbhealth.cluster.table import cluster_table
 from lbhealth.text.clean import clean_data
@@ -68,11 +68,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Register ``status`` on the main parser's subcommands."""
     status = sub.add_parser("status", help="print the cluster view of a running lbhealth")
-    status.add_argument(
-        "--url",
-        default=service_url(),
-        help="lbhealth base URL (default: $LBHEALTH_URL or %(default)s)",
-    )
+    add_url(status)
     status.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
     add_format(status)
     status.set_defaults(func=cmd_status)
