@@ -3,7 +3,8 @@
 The small page is an EIM/WIM console page as a browser gets it (scripts,
 styles, a form and a short table); the large one the same shell around a
 report of 2,690 table rows, the size of the issue's measurements. Both are
-deterministic, so runs compare.
+deterministic, so runs compare; ``CHANGING`` is the large one made different at
+every request by nginx.
 """
 
 from __future__ import annotations
@@ -62,3 +63,8 @@ def page(rows: int) -> bytes:
 
 SMALL = page(14)
 LARGE = page(2_690)
+#: The large page with an nginx SSI command that prints each request's id: a page that
+#: differs at every probe (a report with a timestamp), so no prober can reuse a reading.
+CHANGING = LARGE.replace(
+    b'<p class="eg-note">', b'<p class="eg-note">Request <!--# echo var="request_id" -->. ', 1
+)

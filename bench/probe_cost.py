@@ -30,11 +30,13 @@ from typing import Any
 import httpx
 import yaml
 
-from bench.pages import LARGE, SMALL
+from bench.pages import CHANGING, LARGE, SMALL
 from bench.procs import free_port, lbhealth, process, tree_cpu_seconds
 from lbhealth.demo.simserver import Page, SimServer
 
 PAGES = {"small": SMALL, "large": LARGE}
+#: Pages nginx makes different at every request (SSI), measured when nginx serves.
+CHANGING_PAGES = {"changing": CHANGING}
 #: Probes per second for both probers: 20 checks at a 1 s interval for lbhealth.
 RATE = 20
 BLACKBOX = "prometheus-blackbox-exporter"
@@ -73,7 +75,10 @@ http {{
     uwsgi_temp_path {tmp}; scgi_temp_path {tmp};
     types {{ text/html jsp; }}
     charset utf-8;
-    server {{ listen 127.0.0.1:{port}; root {tmp}/www; }}
+    server {{
+        listen 127.0.0.1:{port}; root {tmp}/www;
+        location = /changing.jsp {{ ssi on; ssi_types text/html; }}
+    }}
 }}
 """
 
@@ -85,6 +90,8 @@ class PageServer:
     url: Callable[[str], str]
     served: Callable[[], int]
     name: str
+    #: The pages it serves: :data:`PAGES`, plus :data:`CHANGING_PAGES` for nginx.
+    pages: dict[str, bytes]
 
 
 @contextmanager
@@ -95,7 +102,7 @@ def nginx() -> Iterator[PageServer]:
     with tempfile.TemporaryDirectory() as tmp:
         www = Path(tmp, "www")
         www.mkdir()
-        for name, body in PAGES.items():
+        for name, body in {**PAGES, **CHANGING_PAGES}.items():
             Path(www, f"{name}.jsp").write_bytes(body)
         conf = Path(tmp, "nginx.conf")
         conf.write_text(NGINX_CONF.format(tmp=tmp, port=port))
@@ -107,6 +114,7 @@ def nginx() -> Iterator[PageServer]:
                 lambda page: f"{base}/{page}.jsp",
                 lambda: log.read_bytes().count(b"\n"),
                 version.replace("nginx version: ", ""),
+                {**PAGES, **CHANGING_PAGES},
             )
 
 
@@ -121,7 +129,10 @@ def simserver() -> Iterator[PageServer]:
     server = asyncio.run_coroutine_threadsafe(SimServer(pages).start(), loop).result(30)
     try:
         yield PageServer(
-            lambda page: server.url(f"/{page}.jsp"), lambda: sum(server.hits.values()), "SimServer"
+            lambda page: server.url(f"/{page}.jsp"),
+            lambda: sum(server.hits.values()),
+            "SimServer",
+            PAGES,
         )
     finally:
         asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
@@ -206,7 +217,7 @@ def bench_probe_cost(window: float) -> None:
             f"  {'page':<6} {'bytes':>8} {'lbhealth':>9} {'blackbox':>9} {'ratio':>6}"
             f" {'bb+regexps':>11}  machine load"
         )
-        for page, body in PAGES.items():
+        for page, body in server.pages.items():
             ours, probes = lbhealth_cost(server, page, window)
             line = f"  {page:<6} {len(body):>8} {ours:>9.2f}"
             if has_blackbox:
@@ -218,5 +229,7 @@ def bench_probe_cost(window: float) -> None:
             print(f"{line}  {load_average()} ({probes} lbhealth probes)", flush=True)
     print(
         "  floor: ratio (lbhealth / blackbox http_2xx) <= 2; goal: parity"
-        " (apt-get install prometheus-blackbox-exporter nginx)"
+        " (apt-get install prometheus-blackbox-exporter nginx)\n"
+        "  lbhealth reads an answer identical to the check's last one only once;"
+        " 'changing' differs at every probe, so every probe is read"
     )

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from lbhealth.config import parse_inventory
-from lbhealth.core import checks as checks_module
+from lbhealth.core import readings as readings_module
 from lbhealth.core.checks import Check, build_checks
 from lbhealth.core.lag import ScheduleLag
 from lbhealth.core.limits import ProbeLimits
@@ -51,13 +51,13 @@ def test_pages_are_read_in_the_probe_process_never_in_the_serving_one(
     sim: Sim, lbhealth_server: Serve, monkeypatch: pytest.MonkeyPatch, in_child: bool
 ) -> None:
     read_here: list[str] = []
-    interpret = checks_module.interpret
+    interpret = readings_module.interpret
 
     def spy(kind: str, *args: Any) -> Any:
         read_here.append(kind)
         return interpret(kind, *args)
 
-    monkeypatch.setattr(checks_module, "interpret", spy)  # this process only
+    monkeypatch.setattr(readings_module, "interpret", spy)  # this process only
     backend = sim({"/": IIS_WELCOME})
     lb = lbhealth_server(web1_inventory(backend.url(), interval=0.2, probe_process=in_child))
     wait_until(lambda: backend.hits["/"], lambda hits: hits >= 3)

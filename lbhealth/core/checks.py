@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from lbhealth.config import CheckSpec, Inventory, split_address
+from lbhealth.core.readings import Readings
 from lbhealth.interpret import Rules, interpret
 from lbhealth.probe import HttpTarget, Observation
 from lbhealth.store.lease import LEASE_MARGIN
@@ -109,11 +110,15 @@ def build_checks(inventory: Inventory) -> dict[str, list[Check]]:
     return built
 
 
-def judge(check: Check, observation: Observation, checked_at: float) -> CheckResult:
+def judge(
+    check: Check, observation: Observation, checked_at: float, readings: Readings | None = None
+) -> CheckResult:
     """Turn what a probe saw into the check's verdict.
 
     No answer at all is DOWN with the prober's precise reason (refused, timeout,
-    TLS...). An answer is read by the check kind's interpreter.
+    TLS...). An answer is read by the check kind's interpreter, through
+    ``readings`` when given (an answer identical to the check's last one is not
+    read again: same outcome, less CPU).
 
     Whatever quotes the backend (reason, details) is redacted; the prober's
     detail before :class:`Outcome` shortens it, so no cut splits a secret.
@@ -125,7 +130,12 @@ def judge(check: Check, observation: Observation, checked_at: float) -> CheckRes
     elif observation.answer is None:
         outcome = Outcome.down(detail)
     else:
-        outcome = interpret(check.kind, observation.answer, check.rules)
+        answer, kind, rules = observation.answer, check.kind, check.rules
+        outcome = (
+            interpret(kind, answer, rules)
+            if readings is None
+            else readings.outcome(check.key, kind, answer, rules)
+        )
     return CheckResult(
         name=check.name,
         kind=check.kind,

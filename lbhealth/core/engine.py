@@ -25,6 +25,7 @@ from lbhealth.core.checks import Check, build_checks, internal_failure, judge, n
 from lbhealth.core.flap import Flap
 from lbhealth.core.history import History
 from lbhealth.core.limits import limit_settings, limits_for
+from lbhealth.core.readings import Readings
 from lbhealth.probe import Observation, ProbeClient, new_client, probe_http, probe_tcp
 from lbhealth.store.verdicts import Key, Stored, VerdictStore, fresh
 from lbhealth.verdict import CheckResult, NodeVerdict, Status, aggregate
@@ -63,6 +64,8 @@ class Engine:
         #: The last verdict changes of every node.
         self.history = History(inventory.settings.history_size)
         self._flap = Flap()
+        #: The last answer each check read, so that an identical one is not read again.
+        self.readings = Readings()
         #: Background mode reads ``latest`` (the scheduler fills it); on-demand probes.
         self.background = inventory.settings.mode == "background"
         #: Told of each probe made here (metrics; publishing to a shared store).
@@ -106,7 +109,7 @@ class Engine:
         """Probe once, now, bypassing the cache. Never raises."""
         try:
             observation = await self._observe(check)
-            result = judge(check, observation, self._wall())
+            result = judge(check, observation, self._wall(), self.readings)
             kind = observation.error or ("ok" if result.status is Status.UP else "verdict")
         except Exception as exc:  # a bug here must not become a 500 for a monitor
             log.exception("check %s/%s failed internally", check.node, check.name)
@@ -277,6 +280,7 @@ class Engine:
             self._inflight.pop(key, None)
             self.verdicts.forget(key)
             self._flap.forget(key)
+            self.readings.forget(key)
         if limit_settings(inventory) != limit_settings(self.inventory):
             self.limits = limits_for(inventory)
         self.inventory, self.checks = inventory, after

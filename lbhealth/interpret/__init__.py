@@ -17,7 +17,7 @@ from lbhealth.interpret.iis import interpret_iis
 from lbhealth.interpret.jboss import interpret_jboss
 from lbhealth.interpret.jsp import interpret_jsp
 from lbhealth.interpret.rmi_objects import interpret_rmi_objects
-from lbhealth.interpret.types import Answer, Interpreter, Rules
+from lbhealth.interpret.types import READ_HEADERS, Answer, Interpreter, Rules
 from lbhealth.verdict import Outcome
 
 INTERPRETERS: Mapping[str, Interpreter] = MappingProxyType(
@@ -37,4 +37,4 @@ def interpret(kind: str, answer: Answer, rules: Rules) -> Outcome:
     return INTERPRETERS[kind](answer, rules)
 
 
-__all__ = ["INTERPRETERS", "Answer", "Interpreter", "Outcome", "Rules", "interpret"]
+__all__ = ["INTERPRETERS", "READ_HEADERS", "Answer", "Interpreter", "Outcome", "Rules", "interpret"]

@@ -8,6 +8,13 @@ from dataclasses import dataclass
 
 from lbhealth.verdict import Outcome
 
+#: The only headers an interpreter reads, through :meth:`Answer.header`: an
+#: answer is the same for the interpreters when its status, cut flag, body and
+#: these headers are (:mod:`lbhealth.core.readings` relies on it; ``Date`` or
+#: ``Set-Cookie`` differ every time and never change a verdict).
+READ_HEADERS = ("Content-Type", "Server")
+_READ = frozenset(name.lower() for name in READ_HEADERS)
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:
@@ -24,8 +31,14 @@ class Answer:
     truncated: bool = False
 
     def header(self, name: str) -> str | None:
-        """First value of a header, case-insensitively, or None."""
+        """First value of a header, case-insensitively, or None.
+
+        Only :data:`READ_HEADERS` may be asked for: reading another would make
+        answers that differ only in it wrongly the same to the readings' memory.
+        """
         wanted = name.lower()
+        if wanted not in _READ:
+            raise KeyError(f"interpreters read only {', '.join(READ_HEADERS)}, not {name}")
         for key, value in self.headers:
             if key.lower() == wanted:
                 return value
