@@ -10,6 +10,7 @@ pages and pathological bodies, pages at the reading limits, and random tag soups
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -122,3 +123,33 @@ def test_random_tag_soup_past_the_limits(seed: int) -> None:
     lead = rng.choice(["<b>" * rng.randrange(8000, MAX_TAGS), "l<br>" * rng.randrange(900, 990)])
     body = lead + "".join(_soup(rng) for _ in range(40))
     _assert_same(_html(body))
+
+
+#: What a browser-less reader can say of markup past the limits: each tag is a space.
+_TAG = re.compile(r"<[/!?A-Za-z][^<>]*>?")
+#: Well-formed pieces (every tag closed): past the limits, exactly one space per tag.
+_CLOSED = tuple(p for p in _PIECES if p not in ("<a", "<", "<!--", ">", "-->", "-->x", "x>y"))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_past_the_limits_every_tag_is_a_space(seed: int) -> None:
+    """Cells side by side (``</td><td>``, the bulk of a report) included."""
+    rng = random.Random(2000 + seed)
+    pieces = (*_CLOSED, "</td><td>", "</td><td>x", "x</td><td></td><td>", "</TD><TD>")
+    tail = "".join(rng.choices(pieces, k=400))
+    page = read_page(_html("<b>" * MAX_TAGS + tail), rows=False)
+    assert page.overflow
+    spilled = _TAG.sub(" ", tail.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", ""))
+    assert page.text.endswith(spilled)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_past_the_limits_broken_markup_stays_bounded_text(seed: int) -> None:
+    """Unclosed tags among cells: no markup left but stray brackets, no text invented."""
+    rng = random.Random(3000 + seed)
+    pieces = (*_PIECES, "</td><td>", "<a</td><td>", "<td</td><td>>", "x</td><td>y")
+    tail = "".join(rng.choices(pieces, k=400))
+    page = read_page(_html("<b>" * MAX_TAGS + tail), rows=False)
+    assert page.overflow and len(page.text) <= len(tail)
+    assert _TAG.search(page.text) is None
+    assert set(page.text) <= set(tail) | {" ", "\n"}

@@ -109,6 +109,18 @@ _SIMPLE_CELL = re.compile(r"<t[dh](?![\w:-])[^<>]*>([^<&]*)<", re.I)
 _DATA_CELL = re.compile(r"<td", re.I)
 
 
+def _strip_tags(text: str) -> str:
+    """Every tag replaced by a space: the text past the reading limits.
+
+    Adjacent cells (``</td><td>``, most of the tags of a large report) are
+    replaced first by a literal pass, twice as fast per tag as the pattern's.
+    On well-formed markup that is the same as the pattern alone; after a tag
+    left unclosed (``<td</td><td>x``) the unclosed one runs on over the spaces
+    to the next ``>``: a few characters of broken markup, never a hang.
+    """
+    return _ANY_TAG.sub(" ", text.replace("</td><td>", "  "))
+
+
 def _cell_text(raw: str) -> str:
     """A cell's text: each line's whitespace collapsed, empty lines dropped."""
     if "\n" not in raw:
@@ -355,7 +367,7 @@ def read_page(answer: Answer, *, rows: bool = True) -> Page:
         reader.flush_line()
     lines = reader.lines
     if overflow:
-        lines = [*lines, _ANY_TAG.sub(" ", "".join(reader.spill))]
+        lines = [*lines, _strip_tags("".join(reader.spill))]
     return Page(
         source=source,
         text="\n".join(lines),
