@@ -5,7 +5,8 @@ alone plus 5 ms, and at least 85 % of the scheduled probes done. Measured with
 the probes in their own process (the default) and, for comparison, on the
 serving loop (``probe_process: false``). The pages come from nginx when it is
 installed (``bench.probe_cost``'s server), so that serving them costs this
-process nothing.
+process nothing, and nginx makes each answer different (``CHANGING``): every
+probe is read in full, as none would be if the page stayed the same.
 """
 
 from __future__ import annotations
@@ -25,13 +26,18 @@ from bench.procs import lbhealth
 INTERVAL = 2.0
 
 
+def heavy_page(pages: PageServer) -> str:
+    """The 350 KB page, different at every request where the server can do that."""
+    return "changing" if "changing" in pages.pages else "large"
+
+
 def inventory(
     backends: Backends, pages: PageServer, checks: int, in_process: bool
 ) -> dict[str, Any]:
     """One polled node, plus ``checks`` jsp checks of the large page (350 KB)."""
     nodes: dict[str, Any] = {"n0": {"checks": [{"kind": "iis", "url": backends.server.url("/0")}]}}
     for i in range(checks):
-        url = f"{pages.url('large')}?check={i}"
+        url = f"{pages.url(heavy_page(pages))}?check={i}"
         nodes[f"big{i}"] = {"checks": [{"kind": "jsp", "url": url}]}
     settings = {"interval": INTERVAL, "log_level": "warning", "probe_process": in_process}
     return {"settings": settings, "nodes": nodes}
@@ -74,7 +80,8 @@ def bench_isolation(seconds: float, conns: int, tool: str, checks: int) -> None:
     with (nginx if use_nginx else simserver)() as pages:
         print(
             f"monitor under probe load: /health/n0 with {conns} connections for {seconds:g} s;"
-            f" load: {checks} jsp checks of the 350 KB page from {pages.name} every"
+            f" load: {checks} jsp checks of the 350 KB page ({heavy_page(pages)}) from"
+            f" {pages.name} every"
             f" {INTERVAL:g} s ({checks / INTERVAL:g} probes/s)"
         )
         print(

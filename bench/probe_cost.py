@@ -77,7 +77,7 @@ http {{
     charset utf-8;
     server {{
         listen 127.0.0.1:{port}; root {tmp}/www;
-        location = /changing.jsp {{ ssi on; ssi_types text/html; }}
+        location = /changing.jsp {{ ssi on; }}
     }}
 }}
 """
