@@ -35,9 +35,10 @@ def inventory(
     backends: Backends, pages: PageServer, checks: int, in_process: bool
 ) -> dict[str, Any]:
     """One polled node, plus ``checks`` jsp checks of the large page (350 KB)."""
+    page = heavy_page(pages)
     nodes: dict[str, Any] = {"n0": {"checks": [{"kind": "iis", "url": backends.server.url("/0")}]}}
     for i in range(checks):
-        url = f"{pages.url(heavy_page(pages))}?check={i}"
+        url = f"{pages.url(page)}?check={i}"
         nodes[f"big{i}"] = {"checks": [{"kind": "jsp", "url": url}]}
     settings = {"interval": INTERVAL, "log_level": "warning", "probe_process": in_process}
     return {"settings": settings, "nodes": nodes}
@@ -84,6 +85,11 @@ def bench_isolation(seconds: float, conns: int, tool: str, checks: int) -> None:
             f" {pages.name} every"
             f" {INTERVAL:g} s ({checks / INTERVAL:g} probes/s)"
         )
+        if heavy_page(pages) != "changing":
+            print(
+                "  WARNING: without nginx the page is the same at every probe, and lbhealth"
+                " reads it once per check: the load is mostly HTTP (apt-get install nginx)"
+            )
         print(
             f"  {'probes run':<26} {'load':<6} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'kept':>6}"
         )

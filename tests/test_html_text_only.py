@@ -125,31 +125,25 @@ def test_random_tag_soup_past_the_limits(seed: int) -> None:
     _assert_same(_html(body))
 
 
-#: What a browser-less reader can say of markup past the limits: each tag is a space.
+#: What a browser-less reader can say of markup past the limits: each tag is a space, a tag
+#: ending at its ``>`` or, unclosed, before the next ``<``.
 _TAG = re.compile(r"<[/!?A-Za-z][^<>]*>?")
-#: Well-formed pieces (every tag closed): past the limits, exactly one space per tag.
-_CLOSED = tuple(p for p in _PIECES if p not in ("<a", "<", "<!--", ">", "-->", "-->x", "x>y"))
 
 
-@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("seed", range(60))
 def test_past_the_limits_every_tag_is_a_space(seed: int) -> None:
-    """Cells side by side (``</td><td>``, the bulk of a report) included."""
+    """Cells side by side (``</td><td>``, the bulk of a report, read by a faster pass)
+    included, after unclosed tags too."""
     rng = random.Random(2000 + seed)
-    pieces = (*_CLOSED, "</td><td>", "</td><td>x", "x</td><td></td><td>", "</TD><TD>")
-    tail = "".join(rng.choices(pieces, k=400))
+    cells = ("</td><td>", "x</td><td>y", "<a</td><td>", '<td class="a"</td><td>', "</TD><TD>")
+    tail = "".join(rng.choices((*_PIECES, *cells), k=400))
     page = read_page(_html("<b>" * MAX_TAGS + tail), rows=False)
     assert page.overflow
     spilled = _TAG.sub(" ", tail.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", ""))
     assert page.text.endswith(spilled)
 
 
-@pytest.mark.parametrize("seed", range(30))
-def test_past_the_limits_broken_markup_stays_bounded_text(seed: int) -> None:
-    """Unclosed tags among cells: no markup left but stray brackets, no text invented."""
-    rng = random.Random(3000 + seed)
-    pieces = (*_PIECES, "</td><td>", "<a</td><td>", "<td</td><td>>", "x</td><td>y")
-    tail = "".join(rng.choices(pieces, k=400))
-    page = read_page(_html("<b>" * MAX_TAGS + tail), rows=False)
-    assert page.overflow and len(page.text) <= len(tail)
-    assert _TAG.search(page.text) is None
-    assert set(page.text) <= set(tail) | {" ", "\n"}
+def test_past_the_limits_an_unclosed_cell_hides_no_exception() -> None:
+    row = '<tr><td class="a"</td><td>java.lang.NullPointerException: boom</td></tr>\n'
+    page = read_page(_html("<b>x</b>" * MAX_TAGS + row), rows=False)
+    assert page.overflow and "java.lang.NullPointerException: boom" in page.text

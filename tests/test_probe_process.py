@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from lbhealth.config import parse_inventory
+from lbhealth.core import checks as checks_module
 from lbhealth.core import readings as readings_module
 from lbhealth.core.checks import Check, build_checks
 from lbhealth.core.lag import ScheduleLag
@@ -57,7 +58,8 @@ def test_pages_are_read_in_the_probe_process_never_in_the_serving_one(
         read_here.append(kind)
         return interpret(kind, *args)
 
-    monkeypatch.setattr(readings_module, "interpret", spy)  # this process only
+    for module in (readings_module, checks_module):  # every way to a reading; this process only
+        monkeypatch.setattr(module, "interpret", spy)
     backend = sim({"/": IIS_WELCOME})
     lb = lbhealth_server(web1_inventory(backend.url(), interval=0.2, probe_process=in_child))
     wait_until(lambda: backend.hits["/"], lambda hits: hits >= 3)

@@ -9,11 +9,13 @@ driven through real HTTP answers from a real server.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 
 import pytest
 
+from bench.pages import LARGE
 from lbhealth.config import parse_inventory
 from lbhealth.core.engine import Engine
 from lbhealth.core.readings import Readings, fingerprint
@@ -76,7 +78,7 @@ def test_one_changed_byte_is_read_again_and_can_change_the_verdict() -> None:
         answer(status=500),
         answer(truncated=True),
         answer(headers=(("Content-Type", "text/html; charset=windows-1252"),)),
-        answer(headers=(("Content-Type", "text/html"), ("Server", "Microsoft-IIS/10.0"))),
+        answer(headers=(*answer().headers, ("Server", "Microsoft-IIS/10.0"))),
         answer(headers=()),
     ],
     ids=["status", "cut", "charset", "server", "no-content-type"],
@@ -87,6 +89,29 @@ def test_what_an_interpreter_reads_makes_a_new_answer(changed: Answer) -> None:
     assert fingerprint(changed) != fingerprint(answer())
     assert readings.outcome(KEY, "jsp", changed, Rules()) == interpret("jsp", changed, Rules())
     assert readings.read == 2
+
+
+def test_only_the_server_header_changing_is_read_again() -> None:
+    """IIS names the server it saw: a proxy answering instead of IIS is a new reading."""
+    readings = Readings()
+    iis = answer(headers=(*answer().headers, ("Server", "Microsoft-IIS/10.0")))
+    proxy = answer(headers=(*answer().headers, ("Server", "nginx")))
+    first = readings.outcome(KEY, "iis", iis, Rules())
+    second = readings.outcome(KEY, "iis", proxy, Rules())
+    assert first.details["server"] == "Microsoft-IIS/10.0" and "not IIS" not in first.reason
+    assert second.details["server"] == "nginx" and "not IIS" in second.reason
+    assert readings.read == 2
+
+
+def test_one_byte_changed_at_the_end_of_a_large_page_is_read_again() -> None:
+    readings = Readings()
+    healthy = LARGE.replace(b"All rights reserved.", b"All rights reserved!")
+    broken = LARGE.replace(b"All rights reserved.", b"java.lang.OutOfMemoryError")
+    assert len(healthy) == len(LARGE) and len(LARGE) - LARGE.index(b"All rights") < 200
+    assert readings.outcome(KEY, "jsp", answer(LARGE), Rules()).status is Status.UP
+    assert readings.outcome(KEY, "jsp", answer(healthy), Rules()).status is Status.UP
+    assert readings.outcome(KEY, "jsp", answer(broken), Rules()).status is Status.DOWN
+    assert (readings.read, readings.reused) == (3, 0)
 
 
 def test_other_rules_or_kind_or_check_read_again() -> None:
@@ -134,3 +159,29 @@ async def test_engine_reads_a_backend_page_again_only_when_it_changed(sim: Sim) 
         assert len(engine.readings) == 0  # a removed check's memory goes with it
     finally:
         await engine.aclose()
+
+
+async def test_a_probe_outliving_its_check_leaves_no_reading_behind(sim: Sim) -> None:
+    """A reload removes a check while its probe is in flight: nothing of it is kept."""
+    backend = sim({"/app.jsp": Page(200, HEALTHY.headers, HEALTHY.body, delay=0.3)})
+    engine = Engine(parse_inventory(inventory({"app1": node("jsp", backend.url("/app.jsp"))}), "t"))
+    check = engine.checks["app1"][0]
+    try:
+        probe = asyncio.ensure_future(engine.run(check))
+        await wait_for(lambda: backend.in_flight == 1)
+        other = inventory({"app2": node("jsp", backend.url("/other.jsp"))})
+        engine.reconfigure(parse_inventory(other, "t"))
+        assert (await probe).status is Status.UP  # still answered to whoever asked
+        assert len(engine.readings) == 0 and engine.readings.read == 0  # read, not remembered
+        assert engine.verdicts.get(check.key) is None
+    finally:
+        await engine.aclose()
+
+
+async def wait_for(condition: Callable[[], bool], deadline: float = 10.0) -> None:
+    """Yield to the loop until ``condition`` holds, within ``deadline`` seconds."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    while not condition():
+        assert loop.time() < end, "condition not met before the deadline"
+        await asyncio.sleep(0.01)

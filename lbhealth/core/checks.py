@@ -1,7 +1,8 @@
 """From inventory entries to runnable checks, and from observations to results.
 
-:func:`judge` is pure: it maps what a probe saw to a CheckResult, so the whole
-verdict logic is testable without a network.
+:func:`judge` maps what a probe saw to a CheckResult with no I/O, so the whole
+verdict logic is testable without a network; given the engine's
+:class:`~lbhealth.core.readings.Readings`, it also remembers the answer it read.
 """
 
 from __future__ import annotations

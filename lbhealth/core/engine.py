@@ -109,13 +109,17 @@ class Engine:
         """Probe once, now, bypassing the cache. Never raises."""
         try:
             observation = await self._observe(check)
-            result = judge(check, observation, self._wall(), self.readings)
+            # A probe that outlived its check (a reload replaced it) leaves no memory behind:
+            # its reading and flap state would never be forgotten.
+            readings = self.readings if self._is_current(check) else None
+            result = judge(check, observation, self._wall(), readings)
             kind = observation.error or ("ok" if result.status is Status.UP else "verdict")
         except Exception as exc:  # a bug here must not become a 500 for a monitor
             log.exception("check %s/%s failed internally", check.node, check.name)
             result = internal_failure(check, exc, self._wall())
             kind = "internal"
-        result = self._flap.apply(check.key, check.spec.rise, check.spec.fall, result)
+        if self._is_current(check):
+            result = self._flap.apply(check.key, check.spec.rise, check.spec.fall, result)
         self.record(check, result, kind)
         return result
 

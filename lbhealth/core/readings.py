@@ -24,12 +24,19 @@ from lbhealth.verdict import Outcome
 
 
 def fingerprint(answer: Answer) -> bytes:
-    """SHA-256 of everything in ``answer`` an interpreter can read."""
+    """SHA-256 of everything in ``answer`` an interpreter can read.
+
+    Each field is written with its length first, so that no two different
+    answers write the same bytes; an absent header is not an empty one.
+    """
     digest = hashlib.sha256()
-    meta = [str(answer.status), "cut" if answer.truncated else "whole"]
-    meta.extend(answer.header(name) or "\0" for name in READ_HEADERS)
-    digest.update("\n".join(meta).encode("utf-8", "surrogateescape"))
-    digest.update(b"\n")
+    fields = [str(answer.status), "cut" if answer.truncated else "whole"]
+    for name in READ_HEADERS:
+        value = answer.header(name)
+        fields.append("-" if value is None else f"={value}")
+    for field in fields:
+        data = field.encode("utf-8", "surrogateescape")
+        digest.update(b"%d:" % len(data) + data)
     digest.update(answer.body)
     return digest.digest()
 
@@ -38,7 +45,7 @@ def fingerprint(answer: Answer) -> bytes:
 class _Reading:
     kind: str
     rules: Rules
-    answer: bytes
+    digest: bytes
     outcome: Outcome
 
 
@@ -57,7 +64,7 @@ class Readings:
         it depends on changed, else a fresh reading by the kind's interpreter."""
         seen = fingerprint(answer)
         last = self._last.get(key)
-        if last is not None and last.answer == seen and last.kind == kind and last.rules == rules:
+        if last is not None and last.digest == seen and last.kind == kind and last.rules == rules:
             self.reused += 1
             return last.outcome
         outcome = interpret(kind, answer, rules)
@@ -69,4 +76,5 @@ class Readings:
         return len(self._last)
 
     def forget(self, key: Key) -> None:
+        """Drop the memory of a check that is gone (a reload removed or changed it)."""
         self._last.pop(key, None)

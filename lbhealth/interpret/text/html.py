@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from lbhealth.interpret.text.decode import decode
 from lbhealth.interpret.text.plain_rows import plain_row_lines
+from lbhealth.interpret.text.tags import strip_tags
 from lbhealth.interpret.types import Answer
 from lbhealth.text.clean import clean_reason, shorten
 
@@ -82,7 +83,6 @@ class Page:
 
 
 _MARKUP = re.compile(r"<(?:(!--)|[!?][^<>]*>?|(/?)([A-Za-z][\w:-]*)[^<>]*>?)")
-_ANY_TAG = re.compile(r"<[/!?A-Za-z][^<>]*>?")
 _RAW_END = {
     "script": re.compile(r"</script[^<>]*>", re.I),
     "style": re.compile(r"</style[^<>]*>", re.I),
@@ -107,18 +107,6 @@ _SIMPLE_ROW = re.compile(
 )
 _SIMPLE_CELL = re.compile(r"<t[dh](?![\w:-])[^<>]*>([^<&]*)<", re.I)
 _DATA_CELL = re.compile(r"<td", re.I)
-
-
-def _strip_tags(text: str) -> str:
-    """Every tag replaced by a space: the text past the reading limits.
-
-    Adjacent cells (``</td><td>``, most of the tags of a large report) are
-    replaced first by a literal pass, twice as fast per tag as the pattern's.
-    On well-formed markup that is the same as the pattern alone; after a tag
-    left unclosed (``<td</td><td>x``) the unclosed one runs on over the spaces
-    to the next ``>``: a few characters of broken markup, never a hang.
-    """
-    return _ANY_TAG.sub(" ", text.replace("</td><td>", "  "))
 
 
 def _cell_text(raw: str) -> str:
@@ -367,7 +355,7 @@ def read_page(answer: Answer, *, rows: bool = True) -> Page:
         reader.flush_line()
     lines = reader.lines
     if overflow:
-        lines = [*lines, _strip_tags("".join(reader.spill))]
+        lines = [*lines, strip_tags("".join(reader.spill))]
     return Page(
         source=source,
         text="\n".join(lines),
