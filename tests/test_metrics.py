@@ -20,8 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from lbhealth import __version__
 from lbhealth.demo.cluster import IIS_APPPOOL_STOPPED, IIS_WELCOME, JBOSS_WELCOME
 from lbhealth.demo.simserver import SimServer
-from tests._admin import ADMIN, set_state
-from tests._inventory import inventory, jboss_node, node
+from tests._admin import ADMIN, AUTH, set_state
+from tests._inventory import inventory, jboss_node, node, write
 from tests._servers import Running, free_port, require_tool
 
 Sim = Callable[..., SimServer]
@@ -81,6 +81,23 @@ def test_metrics_report_verdicts_probes_and_requests(sim: Sim, lbhealth_server: 
     assert grew("lbhealth_health_requests_total") == 8
     assert grew("lbhealth_cache_hits_total") == 7
     assert grew("lbhealth_cache_misses_total") == 0
+
+
+def test_a_node_removed_by_a_reload_leaves_no_series(
+    sim: Sim, lbhealth_server: Serve, tmp_path: Path
+) -> None:
+    backend = sim({"/": IIS_WELCOME})
+    nodes = {name: node("iis", backend.url(), "web") for name in ("web1", "web2")}
+    path = tmp_path / "inventory.yaml"
+    write(path, inventory(nodes, **{**ADMIN, "interval": 60}))
+    lb = lbhealth_server(path)
+    web2 = labels(node="web2", check="iis")
+    assert scrape(lb)[("lbhealth_probe_duration_seconds_count", web2)] == 1
+    del nodes["web2"]
+    write(path, inventory(nodes, **{**ADMIN, "interval": 60}))
+    assert httpx.post(f"{lb.url}/admin/reload", headers=AUTH).json()["removed"] == 1
+    left = {dict(series).get("node") for _, series in scrape(lb)}
+    assert "web1" in left and "web2" not in left
 
 
 def served(samples: Samples, node: str, role: str) -> dict[str, float]:

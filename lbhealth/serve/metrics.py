@@ -134,17 +134,30 @@ class Metrics:
             ["outcome", "reason"],
             registry=self.registry,
         )
+        #: The (node, check) label pairs of the duration histogram.
+        self._timed: set[tuple[str, str]] = set()
         self.registry.register(_StateCollector(book))
         # CPU, memory, open file descriptors and start time of this process (Linux /proc).
         ProcessCollector(registry=self.registry)
+        self._engine = book.engine
         book.engine.observers.append(self._on_probe)
 
     def _on_probe(self, check: Check, result: CheckResult, kind: str) -> None:
         self._duration.labels(check.node, check.name).observe(result.latency)
+        self._timed.add((check.node, check.name))
         self._probes.labels(result.status.value.lower(), kind).inc()
+
+    def _forget_removed(self) -> None:
+        """Drop the duration series of checks a reload removed: Prometheus would otherwise
+        keep scraping a node that no longer exists, as if it were still probed."""
+        current = {c.key for checks in self._engine.checks.values() for c in checks}
+        for node, check in self._timed - current:
+            self._duration.remove(node, check)
+        self._timed &= current
 
     def exposition(self) -> Response:
         """The text exposition; HEAD gets the same headers (uvicorn drops the body)."""
+        self._forget_removed()
         return Response(
             generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE
         )
