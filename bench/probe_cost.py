@@ -214,12 +214,12 @@ def bench_probe_cost(window: float) -> None:
             flush=True,
         )
         print(
-            f"  {'page':<6} {'bytes':>8} {'lbhealth':>9} {'blackbox':>9} {'ratio':>6}"
+            f"  {'page':<8} {'bytes':>8} {'lbhealth':>9} {'blackbox':>9} {'ratio':>6}"
             f" {'bb+regexps':>11}  machine load"
         )
         for page, body in server.pages.items():
             ours, probes = lbhealth_cost(server, page, window)
-            line = f"  {page:<6} {len(body):>8} {ours:>9.2f}"
+            line = f"  {page:<8} {len(body):>8} {ours:>9.2f}"
             if has_blackbox:
                 theirs, _ = blackbox_cost(server, page, "http_2xx", window)
                 regexps, _ = blackbox_cost(server, page, "regexps", window)
